@@ -1,0 +1,61 @@
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+
+import { searchAgents } from './listSearch/searchAgents';
+import { getFromNumbers } from './methods/getFromNumbers';
+import { callDescription } from './resources/call';
+import { placeCall } from './resources/call/place';
+
+type Operation = (this: IExecuteFunctions) => Promise<INodeExecutionData[]>;
+
+const operations: Record<string, Record<string, Operation>> = {
+	call: { place: placeCall },
+};
+
+export class Truedy implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Truedy',
+		name: 'truedy',
+		icon: { light: 'file:truedy.svg', dark: 'file:truedy.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description: 'Place phone calls with Truedy voice-AI agents',
+		defaults: { name: 'Truedy' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'truedyApi', required: true }],
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [{ name: 'Call', value: 'call' }],
+				default: 'call',
+			},
+			...callDescription,
+		],
+	};
+
+	methods = {
+		listSearch: { searchAgents },
+		loadOptions: { getFromNumbers },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const resource = this.getNodeParameter('resource', 0) as string;
+		const operation = this.getNodeParameter('operation', 0) as string;
+		const run = operations[resource]?.[operation];
+		if (!run) {
+			throw new NodeOperationError(this.getNode(), `Unsupported operation "${operation}" for "${resource}"`);
+		}
+		return [await run.call(this)];
+	}
+}

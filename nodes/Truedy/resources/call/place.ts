@@ -1,0 +1,326 @@
+import { createHash } from 'crypto';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
+import { NodeOperationError, jsonParse } from 'n8n-workflow';
+
+import { agentLocator } from '../../shared/descriptions';
+import { mapItems } from '../../shared/items';
+import { normalizePhoneNumber } from '../../shared/phone';
+import { truedyRequest } from '../../shared/transport';
+
+const showFor = { resource: ['call'], operation: ['place'] };
+
+export const placeCallDescription: INodeProperties[] = [
+	{
+		displayName:
+			'Place Call dials a real person and spends Truedy credits. Every call carries an idempotency key, so retries never dial twice.',
+		name: 'placeCallNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: showFor },
+	},
+	{ ...agentLocator, displayOptions: { show: showFor } },
+	{
+		displayName: 'Phone Number',
+		name: 'phoneNumber',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. +14155551234',
+		description:
+			'The number to call, in international E.164 format (+ and country code). National formats such as (415) 555-1234 work when Default Country is set under Options. Invalid numbers are never sent.',
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName: 'Variables Input',
+		name: 'variablesInput',
+		type: 'options',
+		default: 'keyValue',
+		description: "How to give the values for the {{placeholders}} in the agent's prompt",
+		options: [
+			{ name: 'Key/Value Pairs', value: 'keyValue' },
+			{ name: 'JSON Object', value: 'json' },
+		],
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName: 'Variables',
+		name: 'variables',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		default: {},
+		placeholder: 'Add Variable',
+		description:
+			"Values for placeholders in the agent's prompt, e.g. first_name fills {{first_name}}. Values are sent as text.",
+		displayOptions: { show: { ...showFor, variablesInput: ['keyValue'] } },
+		options: [
+			{
+				displayName: 'Variable',
+				name: 'variable',
+				values: [
+					{
+						displayName: 'Name',
+						name: 'name',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. first_name',
+					},
+					{
+						displayName: 'Value',
+						name: 'value',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. Sarah',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Variables (JSON)',
+		name: 'variablesJson',
+		type: 'json',
+		default: '{}',
+		description:
+			'A JSON object of placeholder names and values, e.g. {"first_name": "Sarah"}. Values are sent as text.',
+		displayOptions: { show: { ...showFor, variablesInput: ['json'] } },
+	},
+	{
+		displayName: 'From Number Name or ID',
+		name: 'fromNumber',
+		type: 'options',
+		default: '',
+		description:
+			'Caller ID for this call. It must be one of the agent\'s outbound numbers; leave it on Automatic to let Truedy choose. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		typeOptions: {
+			loadOptionsMethod: 'getFromNumbers',
+			loadOptionsDependsOn: ['agent.value'],
+		},
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName: 'Call Settings',
+		name: 'callSettings',
+		type: 'collection',
+		placeholder: 'Add Setting',
+		default: {},
+		description: "Per-call overrides. Settings you do not add keep the agent's defaults.",
+		displayOptions: { show: showFor },
+		options: [
+			{
+				displayName: 'Greeting',
+				name: 'greeting',
+				type: 'string',
+				default: '',
+				description: "Replaces the agent's opening line for this call only",
+			},
+			{
+				displayName: 'Join Timeout (Seconds)',
+				name: 'joinTimeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 30,
+				description: 'How long to wait for the person to answer before giving up',
+			},
+			{
+				displayName: 'Max Duration (Seconds)',
+				name: 'maxDuration',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 1800,
+				description: 'The call is ended after this many seconds',
+			},
+			{
+				displayName: 'Recording Enabled',
+				name: 'recordingEnabled',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to record this call',
+			},
+			{
+				displayName: 'Transcription Enabled',
+				name: 'transcriptionEnabled',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to transcribe this call',
+			},
+		],
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: showFor },
+		options: [
+			{
+				displayName: 'Default Country',
+				name: 'defaultCountry',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. US',
+				description:
+					'Two-letter country code used for numbers written without a country code, e.g. US turns (415) 555-1234 into +14155551234',
+			},
+			{
+				displayName: 'Idempotency Key',
+				name: 'idempotencyKey',
+				type: 'string',
+				default: '',
+				description:
+					'Truedy creates at most one call per key. Leave empty to derive a key from the execution, node and item, so retries of the same item never dial twice. Set it (e.g. to a CRM lead ID) to make that guarantee span executions.',
+			},
+		],
+	},
+];
+
+export async function placeCall(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await mapItems.call(this, async ({ itemIndex }) => {
+		const body = buildCallBody.call(this, itemIndex);
+		const idempotencyKey = idempotencyKeyFor.call(this, itemIndex, body);
+		const { data } = await truedyRequest.call(this, {
+			method: 'POST',
+			path: '/calls',
+			body,
+			idempotencyKey,
+			itemIndex,
+		});
+		return data as IDataObject;
+	});
+}
+
+function buildCallBody(this: IExecuteFunctions, itemIndex: number): IDataObject {
+	const agentId = String(this.getNodeParameter('agent', itemIndex, '', { extractValue: true }));
+	if (!agentId.trim()) throw fieldError(this, itemIndex, 'Agent', 'is empty');
+
+	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const rawPhone = this.getNodeParameter('phoneNumber', itemIndex) as unknown;
+	const phone = normalizePhoneNumber(rawPhone, options.defaultCountry as string | undefined);
+	if (!phone.ok) {
+		throw fieldError(this, itemIndex, 'Phone Number', `${quote(rawPhone)} is not valid: ${phone.reason}`);
+	}
+
+	const body: IDataObject = { agent_id: agentId.trim(), phone_number: phone.e164 };
+	const variables = readVariables.call(this, itemIndex);
+	if (Object.keys(variables).length > 0) body.variables = variables;
+
+	const fromNumber = String(this.getNodeParameter('fromNumber', itemIndex, '') ?? '').trim();
+	if (fromNumber) {
+		const from = normalizePhoneNumber(fromNumber, options.defaultCountry as string | undefined);
+		if (!from.ok) {
+			throw fieldError(this, itemIndex, 'From Number', `${quote(fromNumber)} is not valid: ${from.reason}`);
+		}
+		body.from_number = from.e164;
+	}
+
+	const callSettings = readCallSettings.call(this, itemIndex);
+	if (Object.keys(callSettings).length > 0) body.call_settings = callSettings;
+	return body;
+}
+
+function readVariables(this: IExecuteFunctions, itemIndex: number): Record<string, string> {
+	const mode = this.getNodeParameter('variablesInput', itemIndex, 'keyValue') as string;
+	let entries: Array<[string, unknown]>;
+	if (mode === 'json') {
+		const raw = this.getNodeParameter('variablesJson', itemIndex, '{}') as unknown;
+		const parsed = typeof raw === 'string' ? parseJsonObject(this, itemIndex, raw) : raw;
+		if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+			throw fieldError(this, itemIndex, 'Variables (JSON)', 'must be a JSON object like {"first_name": "Sarah"}');
+		}
+		entries = Object.entries(parsed);
+	} else {
+		const collection = this.getNodeParameter('variables', itemIndex, {}) as {
+			variable?: Array<{ name?: string; value?: unknown }>;
+		};
+		entries = (collection.variable ?? []).map(({ name, value }) => [String(name ?? '').trim(), value]);
+	}
+
+	const variables: Record<string, string> = {};
+	for (const [name, value] of entries) {
+		if (!name) throw fieldError(this, itemIndex, 'Variables', 'contain a variable without a name');
+		variables[name] = variableText(value);
+	}
+	return variables;
+}
+
+function parseJsonObject(context: IExecuteFunctions, itemIndex: number, text: string): unknown {
+	if (text.trim() === '') return {};
+	try {
+		return jsonParse(text);
+	} catch (error) {
+		throw fieldError(context, itemIndex, 'Variables (JSON)', `is not valid JSON (${(error as Error).message})`);
+	}
+}
+
+function variableText(value: unknown): string {
+	if (value === null || value === undefined) return '';
+	if (typeof value === 'object') return JSON.stringify(value);
+	return String(value);
+}
+
+function readCallSettings(this: IExecuteFunctions, itemIndex: number): IDataObject {
+	const settings = this.getNodeParameter('callSettings', itemIndex, {}) as IDataObject;
+	const result: IDataObject = {};
+	if (settings.recordingEnabled !== undefined) result.recording_enabled = Boolean(settings.recordingEnabled);
+	if (settings.transcriptionEnabled !== undefined) {
+		result.transcription_enabled = Boolean(settings.transcriptionEnabled);
+	}
+	if (settings.greeting !== undefined && String(settings.greeting).trim() !== '') {
+		result.greeting = String(settings.greeting);
+	}
+	if (settings.maxDuration !== undefined) {
+		result.max_duration = durationText(this, itemIndex, 'Max Duration (Seconds)', settings.maxDuration);
+	}
+	if (settings.joinTimeout !== undefined) {
+		result.join_timeout = durationText(this, itemIndex, 'Join Timeout (Seconds)', settings.joinTimeout);
+	}
+	return result;
+}
+
+const MAX_DURATION_SECONDS = 86_400;
+
+/** Seconds as the API's duration string, e.g. 1800 → "1800s". */
+function durationText(context: IExecuteFunctions, itemIndex: number, field: string, value: unknown): string {
+	const seconds = Number(value);
+	if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_DURATION_SECONDS) {
+		throw fieldError(context, itemIndex, field, `must be a whole number of seconds from 1 to ${MAX_DURATION_SECONDS}, got ${quote(value)}`);
+	}
+	return `${seconds}s`;
+}
+
+/** The user's key, or one derived from execution, node, item and request, stable across retries. */
+function idempotencyKeyFor(this: IExecuteFunctions, itemIndex: number, body: IDataObject): string {
+	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const custom = String(options.idempotencyKey ?? '').trim();
+	if (custom) return custom;
+	const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 16);
+	return ['n8n', this.getExecutionId() ?? 'manual', this.getNode().id, itemIndex, bodyHash].join(':');
+}
+
+function canonicalJson(value: unknown): string {
+	if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+	if (value && typeof value === 'object') {
+		const entries = Object.keys(value)
+			.sort()
+			.map((key) => `${JSON.stringify(key)}:${canonicalJson((value as IDataObject)[key])}`);
+		return `{${entries.join(',')}}`;
+	}
+	return JSON.stringify(value);
+}
+
+function fieldError(context: IExecuteFunctions, itemIndex: number, field: string, problem: string) {
+	return new NodeOperationError(context.getNode(), `Item ${itemIndex}: "${field}" ${problem}`, {
+		itemIndex,
+		description: `Fix the "${field}" field for item ${itemIndex}. Nothing was sent to Truedy for this item.`,
+	});
+}
+
+function quote(value: unknown): string {
+	const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+	return `"${text.length > 60 ? `${text.slice(0, 57)}...` : text}"`;
+}

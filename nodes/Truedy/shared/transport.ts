@@ -1,0 +1,340 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	IN8nHttpFullResponse,
+	JsonObject,
+} from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { sleepWithAbort } from './sleep';
+
+export const CREDENTIAL_TYPE = 'truedyApi';
+
+type TruedyContext = IExecuteFunctions | ILoadOptionsFunctions;
+
+export interface TruedyRequest {
+	method: IHttpRequestMethods;
+	/** Path below the base URL, e.g. `/calls`. */
+	path: string;
+	qs?: IDataObject;
+	body?: IDataObject;
+	/** Sent as `X-Idempotency-Key`; also makes 5xx and network errors safe to retry. */
+	idempotencyKey?: string;
+	itemIndex?: number;
+	retry?: Partial<RetryPolicy>;
+}
+
+export interface Pagination {
+	total?: number;
+	limit?: number;
+	offset?: number;
+	hasMore: boolean;
+}
+
+export interface TruedyResponse<T> {
+	data: T;
+	pagination?: Pagination;
+	requestId?: string;
+}
+
+export interface RetryPolicy {
+	/** Upper bound on the time spent waiting between attempts. */
+	maxTotalWaitMs: number;
+	maxAttempts: number;
+	baseDelayMs: number;
+	maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+	maxTotalWaitMs: 120_000,
+	maxAttempts: 8,
+	baseDelayMs: 500,
+	maxDelayMs: 30_000,
+};
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+interface TruedyErrorBody {
+	error?: { code?: string; message?: string; details?: IDataObject };
+	meta?: { request_id?: string };
+}
+
+/** The one way the nodes talk to Truedy: auth, envelope unwrapping, retries and error mapping. */
+export async function truedyRequest(
+	this: TruedyContext,
+	request: TruedyRequest,
+): Promise<TruedyResponse<unknown>> {
+	const policy = { ...DEFAULT_RETRY_POLICY, ...request.retry };
+	const signal = cancelSignalOf(this);
+	const canRetryFailures = request.method === 'GET' || Boolean(request.idempotencyKey);
+	const options = await buildOptions.call(this, request);
+	let waitedMs = 0;
+
+	for (let attempt = 1; ; attempt++) {
+		let response: IN8nHttpFullResponse;
+		try {
+			response = (await this.helpers.httpRequestWithAuthentication.call(
+				this,
+				CREDENTIAL_TYPE,
+				options,
+			)) as IN8nHttpFullResponse;
+		} catch (error) {
+			if (signal?.aborted) throw cancelledError(this, request);
+			const delay = backoffDelay(attempt, policy);
+			if (!canRetryFailures || !canWait(attempt, waitedMs, delay, policy)) {
+				throw networkError(this, error, request, attempt);
+			}
+			waitedMs += delay;
+			await sleepWithAbort(delay, signal);
+			continue;
+		}
+
+		const status = response.statusCode;
+		const body = response.body as IDataObject | undefined;
+		if (status >= 200 && status < 300) return unwrapEnvelope(body);
+
+		const delay = retryDelay(status, body, response.headers, attempt, policy, canRetryFailures);
+		if (delay === undefined || !canWait(attempt, waitedMs, delay, policy)) {
+			throw apiError(this, status, body, request, attempt);
+		}
+		waitedMs += delay;
+		await sleepWithAbort(delay, signal);
+	}
+}
+
+async function buildOptions(
+	this: TruedyContext,
+	request: TruedyRequest,
+): Promise<IHttpRequestOptions> {
+	const credentials = await this.getCredentials<{ baseUrl?: string }>(CREDENTIAL_TYPE);
+	const headers: IDataObject = { Accept: 'application/json' };
+	if (request.idempotencyKey) headers['X-Idempotency-Key'] = request.idempotencyKey;
+	return {
+		method: request.method,
+		baseURL: normalizeBaseUrl(credentials.baseUrl),
+		url: request.path,
+		qs: request.qs,
+		body: request.body,
+		headers,
+		json: true,
+		timeout: REQUEST_TIMEOUT_MS,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+	};
+}
+
+export function normalizeBaseUrl(baseUrl: string | undefined): string {
+	return (baseUrl || 'https://api.truedy.ai/api/public/v1').trim().replace(/\/+$/, '');
+}
+
+function cancelSignalOf(context: TruedyContext): AbortSignal | undefined {
+	return 'getExecutionCancelSignal' in context ? context.getExecutionCancelSignal() : undefined;
+}
+
+function canWait(attempt: number, waitedMs: number, delayMs: number, policy: RetryPolicy) {
+	return attempt < policy.maxAttempts && waitedMs + delayMs <= policy.maxTotalWaitMs;
+}
+
+/** Accepts both documented shapes: the `{data, meta, pagination}` envelope and the bare object. */
+export function unwrapEnvelope(body: unknown): TruedyResponse<unknown> {
+	if (!isEnvelope(body)) return { data: body };
+	const meta = (body.meta ?? {}) as IDataObject;
+	const pagination = (body.pagination ?? ('has_more' in meta ? meta : undefined)) as
+		| IDataObject
+		| undefined;
+	return {
+		data: body.data,
+		requestId: typeof meta.request_id === 'string' ? meta.request_id : undefined,
+		pagination: pagination && {
+			total: pagination.total as number | undefined,
+			limit: pagination.limit as number | undefined,
+			offset: pagination.offset as number | undefined,
+			hasMore: pagination.has_more === true,
+		},
+	};
+}
+
+function isEnvelope(body: unknown): body is IDataObject {
+	if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+	const keys = Object.keys(body);
+	return keys.includes('data') && keys.every((key) => ['data', 'meta', 'pagination'].includes(key));
+}
+
+/** How long to wait before retrying a failed response, or undefined when it must not be retried. */
+export function retryDelay(
+	status: number,
+	body: unknown,
+	headers: IDataObject,
+	attempt: number,
+	policy: RetryPolicy,
+	canRetryFailures: boolean,
+	now = Date.now(),
+): number | undefined {
+	if (status === 429) {
+		return (
+			rateLimitResetDelay(body, now) ??
+			retryAfterDelay(headers, now) ??
+			backoffDelay(attempt, policy)
+		);
+	}
+	if (status >= 500 && canRetryFailures) return backoffDelay(attempt, policy);
+	return undefined;
+}
+
+function rateLimitResetDelay(body: unknown, now: number): number | undefined {
+	const resetAt = (body as TruedyErrorBody | undefined)?.error?.details?.reset_at;
+	if (typeof resetAt !== 'string' && typeof resetAt !== 'number') return undefined;
+	const resetMs = typeof resetAt === 'number' ? toEpochMs(resetAt) : Date.parse(resetAt);
+	if (Number.isNaN(resetMs)) return undefined;
+	return Math.max(0, resetMs - now) + jitter(250);
+}
+
+function retryAfterDelay(headers: IDataObject, now: number): number | undefined {
+	const value = headers?.['retry-after'];
+	if (value === undefined || value === null || value === '') return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000) + jitter(250);
+	const date = Date.parse(String(value));
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now) + jitter(250);
+}
+
+/** Exponential backoff with jitter: between half and all of base·2^(attempt-1), capped. */
+export function backoffDelay(attempt: number, policy: RetryPolicy): number {
+	const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+	return Math.round(ceiling / 2 + jitter(ceiling / 2));
+}
+
+function toEpochMs(value: number): number {
+	return value < 1e12 ? value * 1000 : value;
+}
+
+function jitter(maxMs: number): number {
+	return Math.random() * maxMs;
+}
+
+interface ErrorAdvice {
+	message: string;
+	description: string;
+}
+
+const ADVICE_BY_CODE: Record<string, ErrorAdvice> = {
+	agent_not_found: {
+		message: 'The Truedy agent was not found',
+		description: 'No agent exists with this ID. Pick the agent from the list or copy its ID from the Truedy dashboard.',
+	},
+	no_phone_number_configured: {
+		message: 'The agent has no outbound phone number',
+		description: 'Assign a phone number to the agent in Truedy under Settings → Phone Numbers.',
+	},
+	invalid_phone_number: {
+		message: 'Truedy rejected the phone number',
+		description: 'Phone numbers must be in E.164 format, e.g. +14155551234.',
+	},
+	agent_not_active: {
+		message: 'The agent is not active',
+		description: 'The agent is in draft or paused state. Publish it in the Truedy dashboard before placing calls.',
+	},
+	insufficient_credits: {
+		message: 'Not enough Truedy credits',
+		description: 'Top up credits or check your billing plan in the Truedy dashboard.',
+	},
+	rate_limited: {
+		message: 'Truedy rate limit reached',
+		description: 'Retries did not get through in time. Lower the number of calls per minute, or try again later.',
+	},
+	idempotency_conflict: {
+		message: 'The idempotency key was already used for a different request',
+		description: 'Each call needs its own idempotency key. Leave the option empty to derive one per item.',
+	},
+};
+ADVICE_BY_CODE.rate_limit_exceeded = ADVICE_BY_CODE.rate_limited;
+ADVICE_BY_CODE.payment_required = ADVICE_BY_CODE.insufficient_credits;
+
+const ADVICE_BY_STATUS: Record<number, ErrorAdvice> = {
+	401: {
+		message: 'Truedy rejected the API key',
+		description: 'Check the API key in the Truedy API credential. Keys can be revoked in Truedy under Settings → API Keys.',
+	},
+	402: ADVICE_BY_CODE.insufficient_credits,
+	403: {
+		message: 'Truedy refused access',
+		description: "If the API key has an IP allow-list, add this n8n server's IP address in Truedy under Settings → API Keys.",
+	},
+	404: {
+		message: 'The Truedy resource was not found',
+		description: 'Check the ID.',
+	},
+	422: {
+		message: 'Truedy rejected the request',
+		description: 'Check the fields named in the message.',
+	},
+	429: ADVICE_BY_CODE.rate_limited,
+};
+
+function apiError(
+	context: TruedyContext,
+	status: number,
+	body: unknown,
+	request: TruedyRequest,
+	attempts: number,
+): NodeApiError {
+	const errorBody = (typeof body === 'object' && body !== null ? body : {}) as TruedyErrorBody;
+	const code = errorBody.error?.code;
+	const apiMessage = errorBody.error?.message;
+	const advice = (code && ADVICE_BY_CODE[code]) ||
+		ADVICE_BY_STATUS[status] || {
+			message: status >= 500 ? 'Truedy had a server error' : `Truedy answered ${status}`,
+			description:
+				status >= 500 ? 'Try again later. Truedy status: https://status.truedy.ai' : 'See the details.',
+		};
+	const requestId = errorBody.meta?.request_id;
+	const detail = apiMessage && apiMessage !== advice.message ? `: ${apiMessage}` : '';
+	const parts = [
+		advice.description,
+		attempts > 1 ? `Gave up after ${attempts} attempts.` : '',
+		requestId ? `Truedy request ID: ${requestId}.` : '',
+	];
+	return new NodeApiError(
+		context.getNode(),
+		{ ...(errorBody as JsonObject), httpCode: String(status), code: code ?? null },
+		{
+			message: `${advice.message}${detail}${requestId ? ` [request ID: ${requestId}]` : ''}`,
+			description: parts.filter(Boolean).join(' '),
+			httpCode: String(status),
+			itemIndex: request.itemIndex,
+		},
+	);
+}
+
+/** Rebuilds a transport failure from safe fields only, so request headers never leak. */
+function networkError(
+	context: TruedyContext,
+	error: { message?: string; code?: string; cause?: { code?: string; message?: string } },
+	request: TruedyRequest,
+	attempts: number,
+): NodeApiError {
+	const code = error?.cause?.code ?? error?.code ?? 'NETWORK_ERROR';
+	const reason = error?.cause?.message ?? error?.message ?? 'no response';
+	const retried = attempts > 1 ? ` after ${attempts} attempts` : '';
+	const unsafe = request.method !== 'GET' && !request.idempotencyKey;
+	return new NodeApiError(
+		context.getNode(),
+		{ message: reason, code },
+		{
+			message: `Could not reach Truedy${retried}: ${reason}`,
+			description: unsafe
+				? 'The request was not retried because it carries no idempotency key.'
+				: 'Check the Base URL in the Truedy API credential and the network.',
+			itemIndex: request.itemIndex,
+		},
+	);
+}
+
+function cancelledError(context: TruedyContext, request: TruedyRequest): NodeOperationError {
+	return new NodeOperationError(context.getNode(), 'The execution was cancelled', {
+		itemIndex: request.itemIndex,
+	});
+}

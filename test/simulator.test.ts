@@ -1,0 +1,491 @@
+/* eslint-disable */
+// Tests of the Truedy API simulator itself, over real HTTP.
+import { createServer, IncomingMessage, Server } from 'http';
+import type { AddressInfo } from 'net';
+import { SIM_AGENTS, SIM_NUMBERS, startSimulator, StartOptions, TruedySimulator } from './simulator/server';
+import { buildCallEndedEvent, deliverWebhook, signWebhook } from './simulator/webhooks';
+
+const FAST = { queuedMs: 15, ringingMs: 15, inProgressMs: 30 };
+const sims: TruedySimulator[] = [];
+const receivers: Server[] = [];
+
+async function start(opts: StartOptions = {}): Promise<TruedySimulator> {
+	const sim = await startSimulator({ callTimings: FAST, ...opts });
+	sims.push(sim);
+	return sim;
+}
+
+afterEach(async () => {
+	await Promise.all(sims.splice(0).map((s) => s.close()));
+	await Promise.all(receivers.splice(0).map((r) => new Promise<void>((res) => { r.closeAllConnections(); r.close(() => res()); })));
+});
+
+interface ApiResponse {
+	status: number;
+	headers: Headers;
+	json: any;
+	text: string;
+}
+
+async function api(
+	sim: TruedySimulator,
+	method: string,
+	path: string,
+	opts: { body?: unknown; rawBody?: string; headers?: Record<string, string>; auth?: string | false; base?: string } = {},
+): Promise<ApiResponse> {
+	const headers: Record<string, string> = { ...opts.headers };
+	if (opts.auth !== false) headers.Authorization = `Bearer ${opts.auth ?? sim.apiKey}`;
+	let body: string | undefined = opts.rawBody;
+	if (opts.body !== undefined) body = JSON.stringify(opts.body);
+	if (body !== undefined) headers['Content-Type'] = 'application/json';
+	const res = await fetch(`${opts.base ?? sim.baseUrl}${path}`, { method, headers, body });
+	const text = await res.text();
+	let json: any;
+	try {
+		json = JSON.parse(text);
+	} catch {
+		json = undefined;
+	}
+	return { status: res.status, headers: res.headers, json, text };
+}
+
+const createCall = (sim: TruedySimulator, body: Record<string, unknown>, headers?: Record<string, string>) =>
+	api(sim, 'POST', '/calls', { body, headers });
+
+const validCall = (extra: Record<string, unknown> = {}) => ({ agent_id: SIM_AGENTS.active, phone_number: '+14155551234', ...extra });
+
+function expectError(res: ApiResponse, status: number, code: string): void {
+	expect({ status: res.status, code: res.json?.error?.code }).toEqual({ status, code });
+	expect(typeof res.json.error.message).toBe('string');
+	expect(res.json.meta.request_id).toMatch(/^req_/);
+	expect(res.headers.get('x-request-id')).toBe(res.json.meta.request_id);
+}
+
+interface Received {
+	headers: IncomingMessage['headers'];
+	rawBody: string;
+}
+
+/** A webhook receiver that answers with `statuses` in turn (last one repeats). */
+async function receiver(statuses: number[] = [204]): Promise<{ url: string; received: Received[] }> {
+	const received: Received[] = [];
+	const server = createServer((req, res) => {
+		let raw = '';
+		req.on('data', (c) => (raw += c));
+		req.on('end', () => {
+			received.push({ headers: req.headers, rawBody: raw });
+			res.statusCode = statuses[Math.min(received.length - 1, statuses.length - 1)];
+			res.end();
+		});
+	});
+	receivers.push(server);
+	await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+	return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
+describe('auth, IP allow-list, routing', () => {
+	it('rejects missing and wrong keys with 401 and records every request', async () => {
+		const sim = await start();
+		expectError(await api(sim, 'GET', '/agents', { auth: false }), 401, 'unauthorized');
+		expectError(await api(sim, 'GET', '/agents', { auth: 'truedy_wrong' }), 401, 'unauthorized');
+		expect((await api(sim, 'GET', '/agents')).status).toBe(200);
+		expect(sim.requests.map((r) => [r.method, r.path, r.status])).toEqual([
+			['GET', '/agents', 401],
+			['GET', '/agents', 401],
+			['GET', '/agents', 200],
+		]);
+		expect(sim.requests[2].headers.authorization).toBe(`Bearer ${sim.apiKey}`);
+	});
+
+	it('enforces allowedIps with 403 forbidden', async () => {
+		const sim = await start({ allowedIps: ['10.1.2.3'] });
+		const res = await api(sim, 'GET', '/agents');
+		expectError(res, 403, 'forbidden');
+		expect(res.json.error.message).toMatch(/IP not whitelisted/);
+		sim.configure({ allowedIps: ['127.0.0.1'] });
+		expect((await api(sim, 'GET', '/agents')).status).toBe(200);
+	});
+
+	it('answers unknown routes and paths outside the base with 404 not_found', async () => {
+		const sim = await start();
+		expectError(await api(sim, 'GET', '/nope'), 404, 'not_found');
+		expectError(await api(sim, 'DELETE', '/calls'), 404, 'not_found');
+		const outside = await api(sim, 'GET', '/calls', { base: sim.url });
+		expectError(outside, 404, 'not_found');
+		expect(sim.requests[2].fullPath).toBe('/calls');
+	});
+});
+
+describe('agents', () => {
+	it('lists seeded agents sorted by name with pagination and filters', async () => {
+		const sim = await start();
+		const all = await api(sim, 'GET', '/agents');
+		expect(all.status).toBe(200);
+		expect(all.json.pagination).toEqual({ total: 5, limit: 50, offset: 0, has_more: false });
+		const names = all.json.data.map((a: any) => a.name);
+		expect(names).toEqual([...names].sort((a: string, b: string) => a.localeCompare(b)));
+		expect(all.json.data[0]).toEqual(
+			expect.objectContaining({ id: SIM_AGENTS.active, name: 'Appointment Reminder', status: 'active', model: 'ultravox-v0.7' }),
+		);
+		const active = await api(sim, 'GET', '/agents?status=active&name=LEAD');
+		expect(active.json.data.map((a: any) => a.id)).toEqual([SIM_AGENTS.leadQualifier]);
+		const drafts = await api(sim, 'GET', '/agents?status=draft');
+		expect(drafts.json.data.map((a: any) => a.id)).toEqual([SIM_AGENTS.draft]);
+	});
+
+	it('validates limit and pages through extra agents', async () => {
+		const sim = await start({ extraAgents: 120 });
+		expectError(await api(sim, 'GET', '/agents?limit=0'), 422, 'validation_error');
+		expectError(await api(sim, 'GET', '/agents?limit=101'), 422, 'validation_error');
+		expectError(await api(sim, 'GET', '/agents?offset=-1'), 422, 'validation_error');
+		const page = await api(sim, 'GET', '/agents?limit=100&offset=100');
+		expect(page.json.pagination).toEqual({ total: 125, limit: 100, offset: 100, has_more: false });
+		expect(page.json.data).toHaveLength(25);
+		expect((await api(sim, 'GET', '/agents?limit=100')).json.pagination.has_more).toBe(true);
+	});
+
+	it('gets one agent or 404', async () => {
+		const sim = await start();
+		const one = await api(sim, 'GET', `/agents/${SIM_AGENTS.noNumbers}`);
+		expect(one.json.data.outbound_phone_numbers).toEqual([]);
+		expect(one.json.meta).toEqual({ request_id: one.headers.get('x-request-id'), ts: expect.any(String) });
+		expectError(await api(sim, 'GET', '/agents/00000000-0000-4000-8000-000000000000'), 404, 'not_found');
+	});
+
+	it('supports bare responses and pagination inside meta', async () => {
+		const sim = await start({ responseShape: 'bare' });
+		expect((await api(sim, 'GET', `/agents/${SIM_AGENTS.active}`)).json.id).toBe(SIM_AGENTS.active);
+		const bareList = await api(sim, 'GET', '/agents?limit=2');
+		expect(Object.keys(bareList.json).sort()).toEqual(['data', 'pagination']);
+		sim.configure({ responseShape: 'envelope', paginationIn: 'meta' });
+		const metaList = await api(sim, 'GET', '/agents?limit=2');
+		expect(metaList.json.pagination).toBeUndefined();
+		expect(metaList.json.meta).toEqual(expect.objectContaining({ request_id: expect.any(String), total: 5, limit: 2, offset: 0, has_more: true }));
+	});
+
+	it('addAgent makes a new agent callable', async () => {
+		const sim = await start();
+		const agent = sim.addAgent({ name: 'Zed', outbound_phone_numbers: [{ id: 'n1', phone_number: '+15550001111' }] });
+		expect((await createCall(sim, validCall({ agent_id: agent.id }))).json.data.from_number).toBe('+15550001111');
+	});
+});
+
+describe('POST /calls', () => {
+	it('creates a queued call with the documented fields', async () => {
+		const sim = await start({ autoAdvance: false });
+		const res = await createCall(sim, validCall({ variables: { first_name: 'Sarah' }, call_settings: { max_duration: '1800s', recording_enabled: false } }));
+		expect(res.status).toBe(201);
+		expect(res.json.data).toEqual({
+			id: expect.stringMatching(/^call_[a-z0-9]{26}$/),
+			status: 'queued',
+			direction: 'outbound',
+			agent_id: SIM_AGENTS.active,
+			phone_number: '+14155551234',
+			from_number: SIM_NUMBERS.appointmentReminder[0],
+			duration_seconds: null,
+			transcript: null,
+			recording_url: null,
+			summary: null,
+			end_reason: null,
+			variables: { first_name: 'Sarah' },
+			call_settings: { max_duration: '1800s', recording_enabled: false },
+			created_at: expect.any(String),
+			started_at: null,
+			ended_at: null,
+		});
+		expect(sim.calls.size).toBe(1);
+		expect(sim.requests[0].body).toEqual(expect.objectContaining({ agent_id: SIM_AGENTS.active }));
+	});
+
+	it('honours from_number and the configured field naming', async () => {
+		const sim = await start({ autoAdvance: false, callFieldNaming: 'to_from' });
+		const a = await createCall(sim, validCall({ from_number: SIM_NUMBERS.appointmentReminder[1] }));
+		expect(a.json.data).toEqual(expect.objectContaining({ to: '+14155551234', from: SIM_NUMBERS.appointmentReminder[1] }));
+		sim.configure({ callFieldNaming: 'to_number' });
+		const b = await api(sim, 'GET', `/calls/${a.json.data.id}`);
+		expect(b.json.data).toEqual(expect.objectContaining({ to_number: '+14155551234', from_number: SIM_NUMBERS.appointmentReminder[1] }));
+		expect(b.json.data.phone_number).toBeUndefined();
+	});
+
+	it.each<[string, string | Record<string, unknown>, number, string, string | undefined]>([
+		['malformed JSON', '{"agent_id":', 400, 'bad_request', undefined],
+		['non-object body', '[]', 400, 'bad_request', undefined],
+		['missing agent_id (checked before phone)', { phone_number: 'bad' }, 422, 'validation_error', 'agent_id'],
+		['missing phone_number', { agent_id: SIM_AGENTS.active }, 422, 'invalid_phone_number', 'phone_number'],
+		['non-E.164 phone (before agent lookup)', { agent_id: 'nope', phone_number: '(415) 555-1234' }, 422, 'invalid_phone_number', 'phone_number'],
+		['phone without +', validCall({ phone_number: '14155551234' }), 422, 'invalid_phone_number', 'phone_number'],
+		['unknown agent', validCall({ agent_id: 'nope' }), 404, 'agent_not_found', undefined],
+		['draft agent', validCall({ agent_id: SIM_AGENTS.draft }), 422, 'agent_not_active', undefined],
+		['agent without outbound numbers', validCall({ agent_id: SIM_AGENTS.noNumbers }), 422, 'no_phone_number_configured', undefined],
+		['foreign from_number', validCall({ from_number: '+14155550102' }), 422, 'validation_error', 'from_number'],
+		['non-string variable', validCall({ variables: { n: 1 } }), 422, 'validation_error', 'variables.n'],
+		['variables array', validCall({ variables: ['x'] }), 422, 'validation_error', 'variables'],
+		['unknown call_settings key', validCall({ call_settings: { foo: 1 } }), 422, 'validation_error', 'call_settings.foo'],
+		['bad max_duration', validCall({ call_settings: { max_duration: '30' } }), 422, 'validation_error', 'call_settings.max_duration'],
+		['non-boolean recording_enabled', validCall({ call_settings: { recording_enabled: 'yes' } }), 422, 'validation_error', 'call_settings.recording_enabled'],
+	])('%s', async (_name, body, status, code, field) => {
+		const sim = await start({ autoAdvance: false });
+		const res = await api(sim, 'POST', '/calls', typeof body === 'string' ? { rawBody: body } : { body });
+		expectError(res, status, code);
+		if (field) expect(res.json.error.details.field).toBe(field);
+		expect(sim.calls.size).toBe(0);
+		expect(sim.requests[0].status).toBe(status);
+	});
+
+	it('returns 402 once credits are used up, after validation', async () => {
+		const sim = await start({ autoAdvance: false, credits: 1 });
+		expect((await createCall(sim, validCall())).status).toBe(201);
+		expectError(await createCall(sim, validCall({ phone_number: 'bad' })), 422, 'invalid_phone_number');
+		expectError(await createCall(sim, validCall()), 402, 'insufficient_credits');
+		sim.reset();
+		expect((await createCall(sim, validCall())).status).toBe(201);
+	});
+});
+
+describe('idempotency', () => {
+	it('replays the stored 201 for the same key and body, 409s on a different body', async () => {
+		const sim = await start({ autoAdvance: false });
+		const key = { 'X-Idempotency-Key': 'k-1' };
+		const first = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: '+14155551234', variables: { a: '1', b: '2' } }, key);
+		const replay = await createCall(sim, { variables: { b: '2', a: '1' }, phone_number: '+14155551234', agent_id: SIM_AGENTS.active }, key);
+		expect(replay.status).toBe(201);
+		expect(replay.text).toBe(first.text);
+		expect(replay.headers.get('idempotent-replayed')).toBe('true');
+		expect(first.headers.get('idempotent-replayed')).toBeNull();
+		expect(replay.headers.get('x-request-id')).toBe(replay.json.meta.request_id);
+		expect(sim.calls.size).toBe(1);
+		expectError(await createCall(sim, validCall({ phone_number: '+14155559999' }), key), 409, 'idempotency_conflict');
+		expect((await createCall(sim, validCall(), { 'X-Idempotency-Key': 'k-2' })).json.data.id).not.toBe(first.json.data.id);
+		expect(sim.calls.size).toBe(2);
+		sim.reset();
+		expect((await createCall(sim, validCall({ phone_number: '+14155559999' }), key)).status).toBe(201);
+	});
+});
+
+describe('rate limiting', () => {
+	it('reset_at style: 429 with details.reset_at, no Retry-After, checked before validation', async () => {
+		const sim = await start({ rateLimit: { limit: 2, windowMs: 60_000, style: 'reset_at' } });
+		await api(sim, 'GET', '/agents');
+		await api(sim, 'GET', '/agents');
+		const res = await api(sim, 'POST', '/calls', { rawBody: 'not json' });
+		expectError(res, 429, 'rate_limit_exceeded');
+		expect(res.json.error.details.limit).toBe(2);
+		const resetAt = Date.parse(res.json.error.details.reset_at);
+		expect(resetAt).toBeGreaterThan(Date.now());
+		expect(resetAt % 60_000).toBe(0);
+		expect(res.headers.get('retry-after')).toBeNull();
+	});
+
+	it('retry_after style and custom code; none style; windows roll over', async () => {
+		const sim = await start({ rateLimit: { limit: 1, windowMs: 60_000, style: 'retry_after', code: 'rate_limited' } });
+		await api(sim, 'GET', '/agents');
+		const res = await api(sim, 'GET', '/agents');
+		expectError(res, 429, 'rate_limited');
+		expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+		expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+		expect(res.json.error.details.reset_at).toBeUndefined();
+
+		sim.configure({ rateLimit: { limit: 1, windowMs: 300, style: 'none' } });
+		await new Promise((r) => setTimeout(r, 300 - (Date.now() % 300) + 5)); // windows are aligned to the epoch
+		await api(sim, 'GET', '/agents');
+		const limited = await api(sim, 'GET', '/agents');
+		expect(limited.status).toBe(429);
+		expect(limited.headers.get('retry-after')).toBeNull();
+		expect(limited.json.error.details.reset_at).toBeUndefined();
+		await new Promise((r) => setTimeout(r, 300));
+		expect((await api(sim, 'GET', '/agents')).status).toBe(200);
+	});
+});
+
+describe('call lifecycle and GET /calls', () => {
+	it('advances queued → ringing → in-progress → ended with transcript and recording', async () => {
+		const sim = await start();
+		const { json } = await createCall(sim, validCall({ variables: { first_name: 'Sarah' } }));
+		const id = json.data.id;
+		await sim.waitFor(() => sim.calls.get(id)!.status === 'ended');
+		expect(sim.calls.get(id)!.history.map((h) => h.status)).toEqual(['queued', 'ringing', 'in_progress', 'ended']);
+		const call = (await api(sim, 'GET', `/calls/${id}`)).json.data;
+		expect(call).toEqual(
+			expect.objectContaining({ status: 'ended', end_reason: 'hangup', duration_seconds: 42, recording_url: expect.stringMatching(/^https:\/\//) }),
+		);
+		expect(call.transcript[0]).toEqual({ speaker: 'agent', text: expect.stringContaining('Sarah'), timestamp: expect.any(Number) });
+		expect(call.started_at).not.toBeNull();
+		expect(call.ended_at).not.toBeNull();
+	});
+
+	it('fails numbers ending in 0000 as unjoined and uses the completed vocabulary', async () => {
+		const sim = await start({ statusVocabulary: 'completed' });
+		const failed = (await createCall(sim, validCall({ phone_number: '+14155550000' }))).json.data.id;
+		const ok = (await createCall(sim, validCall())).json.data.id;
+		await sim.waitFor(() => sim.calls.get(failed)!.status === 'failed' && sim.calls.get(ok)!.status === 'ended');
+		expect((await api(sim, 'GET', `/calls/${failed}`)).json.data).toEqual(expect.objectContaining({ status: 'failed', end_reason: 'unjoined' }));
+		expect((await api(sim, 'GET', `/calls/${ok}`)).json.data.status).toBe('completed');
+		expect((await api(sim, 'GET', '/calls?status=ended')).json.data.map((c: any) => c.id)).toEqual([ok]);
+		expect((await api(sim, 'GET', '/calls?status=completed')).json.data.map((c: any) => c.id)).toEqual([ok]);
+	});
+
+	it('keeps the transcript null for transcriptDelayMs after the end', async () => {
+		const sim = await start({ transcriptDelayMs: 400 });
+		const id = (await createCall(sim, validCall())).json.data.id;
+		await sim.waitFor(() => sim.calls.get(id)!.status === 'ended');
+		const early = (await api(sim, 'GET', `/calls/${id}`)).json.data;
+		expect(early.status).toBe('ended');
+		expect(early.transcript).toBeNull();
+		await new Promise((r) => setTimeout(r, 420));
+		expect((await api(sim, 'GET', `/calls/${id}`)).json.data.transcript).toHaveLength(5);
+	});
+
+	it('with autoAdvance false, advanceCall/setCallStatus/endCall drive the state', async () => {
+		const sim = await start({ autoAdvance: false });
+		const id = (await createCall(sim, validCall())).json.data.id;
+		await new Promise((r) => setTimeout(r, 60));
+		expect(sim.calls.get(id)!.status).toBe('queued');
+		expect(sim.advanceCall(id).status).toBe('ringing');
+		expect(sim.setCallStatus(id, 'in-progress').status).toBe('in_progress');
+		expect(sim.endCall(id, 'failed').end_reason).toBe('connection_error');
+		expect(() => sim.advanceCall(id)).toThrow();
+		expectError(await api(sim, 'GET', '/calls/call_doesnotexist'), 404, 'not_found');
+	});
+
+	it('lists calls newest first with filters and pagination', async () => {
+		const sim = await start({ autoAdvance: false });
+		const ids: string[] = [];
+		for (const agent_id of [SIM_AGENTS.active, SIM_AGENTS.leadQualifier, SIM_AGENTS.active]) {
+			ids.push((await createCall(sim, validCall({ agent_id }))).json.data.id);
+		}
+		sim.endCall(ids[0]);
+		const all = await api(sim, 'GET', '/calls?limit=2');
+		expect(all.json.data.map((c: any) => c.id)).toEqual([ids[2], ids[1]]);
+		expect(all.json.pagination).toEqual({ total: 3, limit: 2, offset: 0, has_more: true });
+		expect((await api(sim, 'GET', `/calls?agent_id=${SIM_AGENTS.active}&status=queued`)).json.data.map((c: any) => c.id)).toEqual([ids[2]]);
+		expect((await api(sim, 'GET', '/calls?direction=outbound&created_after=2000-01-01T00:00:00Z')).json.pagination.total).toBe(3);
+		expect((await api(sim, 'GET', '/calls?created_before=2000-01-01T00:00:00Z')).json.data).toEqual([]);
+		expectError(await api(sim, 'GET', '/calls?status=bogus'), 422, 'validation_error');
+		expectError(await api(sim, 'GET', '/calls?created_after=yesterday'), 422, 'validation_error');
+	});
+});
+
+describe('webhooks', () => {
+	it('delivers a signed ultravox-shaped call.ended carrying the Truedy call id', async () => {
+		const hook = await receiver();
+		const sim = await start({ webhook: { url: hook.url, secret: 'whsec_test' } });
+		const id = (await createCall(sim, validCall({ variables: { first_name: 'Sarah' } }))).json.data.id;
+		await sim.waitFor(() => sim.webhookDeliveries.length === 1);
+		const [got] = hook.received;
+		const ts = String(got.headers['x-truedy-timestamp']);
+		expect(Math.abs(Number(ts) - Date.now() / 1000)).toBeLessThan(5);
+		expect(got.headers['x-truedy-signature']).toBe(signWebhook('whsec_test', ts, got.rawBody));
+		const envelope = JSON.parse(got.rawBody);
+		expect(envelope).toEqual({ event: 'call.ended', timestamp: expect.any(String), data: expect.any(Object) });
+		expect(envelope.data).toEqual(
+			expect.objectContaining({ id: expect.stringMatching(/^uv_evt_/), event: 'call.ended', call: expect.objectContaining({ callId: id, endReason: 'hangup', billedDuration: '42s' }) }),
+		);
+		expect(envelope.data.call.agent).toEqual({ agentId: SIM_AGENTS.active });
+		expect(envelope.data.call.metadata).toEqual({ first_name: 'Sarah' });
+		expect(sim.webhookDeliveries[0]).toEqual(expect.objectContaining({ event: 'call.ended', callId: id, status: 204, attempt: 1, copy: 0, rawBody: got.rawBody }));
+	});
+
+	it('supports Trudy spelling, flat shape with transcript, call.started/call.failed, duplicates', async () => {
+		const hook = await receiver();
+		const sim = await start({
+			statusVocabulary: 'completed',
+			webhook: { url: hook.url, secret: 's3cret', headerSpelling: 'Trudy', payloadShape: 'flat', includeTranscript: true, events: ['call.started', 'call.ended', 'call.failed'], duplicates: 1 },
+		});
+		const ok = (await createCall(sim, validCall())).json.data.id;
+		const bad = (await createCall(sim, validCall({ phone_number: '+14155550000' }))).json.data.id;
+		// ok: started ×2 + ended ×2; bad: ended ×2 + failed ×2
+		await sim.waitFor(() => sim.webhookDeliveries.length === 8);
+		for (const r of hook.received) {
+			expect(r.headers['x-truedy-signature']).toBeUndefined();
+			expect(r.headers['x-trudy-signature']).toBe(signWebhook('s3cret', String(r.headers['x-trudy-timestamp']), r.rawBody));
+		}
+		const events = sim.webhookDeliveries.map((d) => `${d.callId === ok ? 'ok' : 'bad'}:${d.event}:${d.copy}`).sort();
+		expect(events).toEqual(['bad:call.ended:0', 'bad:call.ended:1', 'bad:call.failed:0', 'bad:call.failed:1', 'ok:call.ended:0', 'ok:call.ended:1', 'ok:call.started:0', 'ok:call.started:1']);
+		const okEnded = sim.webhookDeliveries.filter((d) => d.callId === ok && d.event === 'call.ended');
+		expect(okEnded[0].rawBody).toBe(okEnded[1].rawBody);
+		expect(okEnded[0].headers).toEqual(okEnded[1].headers);
+		const data = JSON.parse(okEnded[0].rawBody).data;
+		expect(data).toEqual(expect.objectContaining({ id: expect.stringMatching(/^evt_/), call_id: ok, status: 'completed', end_reason: 'hangup', duration_seconds: 42 }));
+		expect(data.transcript).toHaveLength(5);
+		const badData = JSON.parse(sim.webhookDeliveries.find((d) => d.callId === bad && d.event === 'call.ended')!.rawBody).data;
+		expect(badData).toEqual(expect.objectContaining({ status: 'failed', end_reason: 'unjoined' }));
+	});
+
+	it('retries non-2xx deliveries, and can forge bad signatures and skewed clocks', async () => {
+		const hook = await receiver([500, 503, 204]);
+		const sim = await start({ webhook: { url: hook.url, secret: 'right', retryOnNon2xx: 3, secretOverride: 'wrong', clockSkewSeconds: -600 } });
+		await createCall(sim, validCall());
+		await sim.waitFor(() => sim.webhookDeliveries.some((d) => d.status === 204));
+		expect(sim.webhookDeliveries.map((d) => [d.attempt, d.status])).toEqual([[1, 500], [2, 503], [3, 204]]);
+		const last = hook.received[2];
+		const ts = String(last.headers['x-truedy-timestamp']);
+		expect(Date.now() / 1000 - Number(ts)).toBeGreaterThan(590);
+		expect(last.headers['x-truedy-signature']).not.toBe(signWebhook('right', ts, last.rawBody));
+		expect(last.headers['x-truedy-signature']).toBe(signWebhook('wrong', ts, last.rawBody));
+	});
+
+	it('deliverWebhook forges deliveries (raw body, override, omitted and extra headers)', async () => {
+		const hook = await receiver([401]);
+		const sim = await start({ autoAdvance: false });
+		const id = (await createCall(sim, validCall())).json.data.id;
+		const envelope = buildCallEndedEvent(sim.endCall(id), 'ultravox');
+		const res = await deliverWebhook(hook.url, envelope, { secret: 'k', timestamp: 1700000000 });
+		expect(res.status).toBe(401);
+		expect(hook.received[0].headers['x-truedy-signature']).toBe(signWebhook('k', 1700000000, JSON.stringify(envelope)));
+		const raw = '{ "event": "call.ended",  "data": {} }';
+		await deliverWebhook(hook.url, raw, { secret: 'k', headerSpelling: 'Trudy', signatureOverride: 'deadbeef', extraHeaders: { 'X-Extra': '1' } });
+		expect(hook.received[1].rawBody).toBe(raw);
+		expect(hook.received[1].headers).toEqual(expect.objectContaining({ 'x-trudy-signature': 'deadbeef', 'x-extra': '1' }));
+		await deliverWebhook(hook.url, raw, { secret: 'k', omitHeaders: ['signature'] });
+		expect(hook.received[2].headers['x-truedy-signature']).toBeUndefined();
+		expect(hook.received[2].headers['x-truedy-timestamp']).toBeDefined();
+		expect(JSON.parse(JSON.stringify(buildCallEndedEvent(sim.calls.get(id)!, 'flat', 'call.ended', { vocabulary: 'completed' }))).data.status).toBe('completed');
+	});
+});
+
+describe('control endpoints, latency, shutdown', () => {
+	it('drives the simulator over /__sim without recording or auth', async () => {
+		const hook = await receiver();
+		const sim = await start();
+		const post = (path: string, body?: unknown) =>
+			fetch(`${sim.url}/__sim${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+		const get = (path: string) => fetch(`${sim.url}/__sim${path}`).then((r) => r.json() as Promise<any>);
+
+		expect((await post('/configure', { autoAdvance: false, webhook: { url: hook.url, secret: 'x' } })).json.data.autoAdvance).toBe(false);
+		const id = (await createCall(sim, validCall())).json.data.id;
+		expect((await get('/calls')).data.map((c: any) => c.status)).toEqual(['queued']);
+		const ended = await post(`/calls/${id}/end`, { status: 'ended' });
+		expect(ended.json.data.status).toBe('ended');
+		await sim.waitFor(() => sim.webhookDeliveries.length === 1);
+		expect((await get('/deliveries')).data).toHaveLength(1);
+		expect((await get('/requests')).data.map((r: any) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /calls 201']);
+		expect((await post('/calls/call_missing/end')).status).toBe(404);
+		expect((await post('/reset')).status).toBe(200);
+		expect(sim.requests).toHaveLength(0);
+		expect(sim.calls.size).toBe(0);
+		expect(sim.webhookDeliveries).toHaveLength(0);
+		expect((await get('/config')).data.autoAdvance).toBe(false); // config survives reset
+		expect((await post('/configure', { webhook: null })).json.data.webhook).toBeUndefined();
+	});
+
+	it('adds latencyMs to API responses', async () => {
+		const sim = await start({ latencyMs: 80 });
+		const t0 = Date.now();
+		await api(sim, 'GET', '/agents');
+		expect(Date.now() - t0).toBeGreaterThanOrEqual(75);
+	});
+
+	it('closes promptly with keep-alive sockets and pending calls; waitFor times out', async () => {
+		const sim = await start({ callTimings: { queuedMs: 10_000 }, latencyMs: 5_000 });
+		await expect(sim.waitFor(() => false, 30)).rejects.toThrow(/waitFor/);
+		sim.configure({ latencyMs: 0 });
+		await createCall(sim, validCall());
+		sim.configure({ latencyMs: 5_000 });
+		const inFlight = api(sim, 'GET', '/agents').catch((e) => e);
+		await new Promise((r) => setTimeout(r, 20));
+		const t0 = Date.now();
+		await sim.close();
+		expect(Date.now() - t0).toBeLessThan(500);
+		await inFlight;
+	});
+});

@@ -1,0 +1,121 @@
+/* eslint-disable */
+// Call model helpers: ids, status vocabularies, field naming and fabricated call content.
+import { randomBytes } from 'crypto';
+import type { CallFieldNaming, CanonicalStatus, SimCall, StatusVocabulary, TranscriptTurn } from './types';
+
+const ALNUM = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** `len` random lowercase alphanumerics. */
+export function randomAlnum(len: number): string {
+	const bytes = randomBytes(len);
+	let out = '';
+	for (let i = 0; i < len; i++) out += ALNUM[bytes[i] % ALNUM.length];
+	return out;
+}
+
+export const newCallId = (): string => `call_${randomAlnum(26)}`;
+export const newRequestId = (): string => `req_${randomAlnum(24)}`;
+
+const VOCABULARIES: Record<StatusVocabulary, Record<CanonicalStatus, string>> = {
+	ended: { queued: 'queued', ringing: 'ringing', in_progress: 'in-progress', ended: 'ended', failed: 'failed', cancelled: 'cancelled' },
+	completed: { queued: 'queued', ringing: 'ringing', in_progress: 'in_progress', ended: 'completed', failed: 'failed', cancelled: 'cancelled' },
+};
+
+const ALIASES: Record<string, CanonicalStatus> = {
+	queued: 'queued',
+	ringing: 'ringing',
+	'in-progress': 'in_progress',
+	in_progress: 'in_progress',
+	ended: 'ended',
+	completed: 'ended',
+	failed: 'failed',
+	cancelled: 'cancelled',
+	canceled: 'cancelled',
+};
+
+/** Accepts either vocabulary (and 'canceled'); undefined if unknown. */
+export function toCanonicalStatus(status: string): CanonicalStatus | undefined {
+	return ALIASES[status.trim().toLowerCase()];
+}
+
+export function renderStatus(status: CanonicalStatus, vocabulary: StatusVocabulary): string {
+	return VOCABULARIES[vocabulary][status];
+}
+
+export const TERMINAL_STATUSES: ReadonlySet<CanonicalStatus> = new Set<CanonicalStatus>(['ended', 'failed', 'cancelled']);
+export const isTerminal = (status: CanonicalStatus): boolean => TERMINAL_STATUSES.has(status);
+
+/** The next automatic lifecycle step (the ringing step's outcome depends on failNumbers). */
+export function nextStatus(status: CanonicalStatus, willFail: boolean): CanonicalStatus | undefined {
+	switch (status) {
+		case 'queued':
+			return 'ringing';
+		case 'ringing':
+			return willFail ? 'failed' : 'in_progress';
+		case 'in_progress':
+			return 'ended';
+		default:
+			return undefined;
+	}
+}
+
+const NAMING: Record<CallFieldNaming, [to: string, from: string]> = {
+	phone_number: ['phone_number', 'from_number'],
+	to_from: ['to', 'from'],
+	to_number: ['to_number', 'from_number'],
+};
+
+export interface RenderOptions {
+	vocabulary: StatusVocabulary;
+	naming: CallFieldNaming;
+	now?: number;
+}
+
+/** The public JSON view of a call. */
+export function renderCall(call: SimCall, opts: RenderOptions): Record<string, unknown> {
+	const [toField, fromField] = NAMING[opts.naming];
+	const now = opts.now ?? Date.now();
+	const transcriptVisible = call.transcriptReadyAt !== null && now >= call.transcriptReadyAt;
+	return {
+		id: call.id,
+		status: renderStatus(call.status, opts.vocabulary),
+		direction: call.direction,
+		agent_id: call.agent_id,
+		[toField]: call.to,
+		[fromField]: call.from,
+		duration_seconds: call.duration_seconds,
+		transcript: transcriptVisible ? call.transcript : null,
+		recording_url: call.recording_url,
+		summary: call.summary,
+		end_reason: call.end_reason,
+		variables: call.variables,
+		call_settings: call.call_settings,
+		created_at: call.created_at,
+		started_at: call.started_at,
+		ended_at: call.ended_at,
+	};
+}
+
+/** A short, plausible conversation using the call's variables. */
+export function buildTranscript(call: SimCall, agentName: string): TranscriptTurn[] {
+	const name = call.variables.first_name ?? 'there';
+	const greeting = call.call_settings.greeting ?? `Hi ${name}, this is the ${agentName} assistant calling from Truedy.`;
+	const when = call.variables.appointment_date
+		? ` on ${call.variables.appointment_date}${call.variables.appointment_time ? ` at ${call.variables.appointment_time}` : ''}`
+		: '';
+	return [
+		{ speaker: 'agent', text: greeting, timestamp: 0.4 },
+		{ speaker: 'contact', text: 'Hi, yes, speaking.', timestamp: 3.1 },
+		{ speaker: 'agent', text: `I'm calling to confirm your appointment${when}. Does that still work for you?`, timestamp: 5.2 },
+		{ speaker: 'contact', text: 'Yes, that works. Thank you!', timestamp: 11.8 },
+		{ speaker: 'agent', text: 'Great, you are all set. Have a nice day!', timestamp: 14.0 },
+	];
+}
+
+export function buildSummary(call: SimCall, agentName: string): { summary: string; short: string } {
+	const who = call.variables.first_name ?? call.to;
+	return {
+		summary: `${agentName} called ${who} (${call.to}). The contact confirmed and the call ended normally.`,
+		short: `${who} confirmed.`,
+	};
+}

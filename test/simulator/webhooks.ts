@@ -1,0 +1,157 @@
+/* eslint-disable */
+// Webhook signing, event building and delivery (usable on its own to forge/replay deliveries).
+import { createHmac } from 'crypto';
+import { randomAlnum, renderStatus } from './calls';
+import type { HeaderSpelling, SimCall, StatusVocabulary, WebhookPayloadShape } from './types';
+
+export interface WebhookEnvelope {
+	event: string;
+	timestamp: string;
+	data: Record<string, unknown>;
+}
+
+/** Hex HMAC-SHA256 of `${timestamp}.${rawBody}` keyed with the secret exactly as given (e.g. including `whsec_`). */
+export function signWebhook(secret: string, timestamp: string | number, rawBody: string): string {
+	return createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
+}
+
+export function webhookHeaderNames(spelling: HeaderSpelling = 'Truedy'): { timestamp: string; signature: string } {
+	return { timestamp: `X-${spelling}-Timestamp`, signature: `X-${spelling}-Signature` };
+}
+
+export interface BuildEventOptions {
+	/** Flat shape: vocabulary of `status` (default 'ended'). */
+	vocabulary?: StatusVocabulary;
+	/** Flat shape: include transcript and recording_url. */
+	includeTranscript?: boolean;
+	eventId?: string;
+	/** ISO timestamp of the envelope (default now). */
+	timestamp?: string;
+}
+
+/**
+ * Builds a call event envelope `{event, timestamp, data}`.
+ *
+ * - 'ultravox' (the documented passthrough shape): `data.call.callId` is the **Truedy** call id
+ *   (`call_…`), not an Ultravox id. Real Truedy sends Ultravox ids there; the simulator uses the Truedy id
+ *   so tests can correlate a webhook with the call created through POST /calls.
+ * - 'flat' (the older doc example): `data.call_id`, `status` in the given vocabulary, snake_case fields.
+ */
+export function buildCallEndedEvent(
+	call: SimCall,
+	shape: WebhookPayloadShape,
+	event = 'call.ended',
+	opts: BuildEventOptions = {},
+): WebhookEnvelope {
+	const data = shape === 'ultravox' ? ultravoxData(call, event, opts) : flatData(call, opts);
+	return { event, timestamp: opts.timestamp ?? new Date().toISOString(), data };
+}
+
+function ultravoxData(call: SimCall, event: string, opts: BuildEventOptions): Record<string, unknown> {
+	return {
+		id: opts.eventId ?? `uv_evt_${randomAlnum(20)}`,
+		event,
+		call: {
+			callId: call.id,
+			agent: { agentId: call.agent_id },
+			created: call.created_at,
+			joined: call.started_at,
+			ended: call.ended_at,
+			endReason: call.end_reason,
+			billedDuration: call.duration_seconds === null ? null : `${call.duration_seconds}s`,
+			billingStatus: call.ended_at ? 'BILLING_STATUS_BILLED' : 'BILLING_STATUS_PENDING',
+			summary: call.summary,
+			shortSummary: call.short_summary,
+			metadata: { ...call.variables },
+		},
+	};
+}
+
+function flatData(call: SimCall, opts: BuildEventOptions): Record<string, unknown> {
+	const data: Record<string, unknown> = {
+		id: opts.eventId ?? `evt_${randomAlnum(20)}`,
+		call_id: call.id,
+		agent_id: call.agent_id,
+		status: renderStatus(call.status, opts.vocabulary ?? 'ended'),
+		end_reason: call.end_reason,
+		duration_seconds: call.duration_seconds,
+		summary: call.summary,
+	};
+	if (opts.includeTranscript) {
+		data.transcript = call.transcript;
+		data.recording_url = call.recording_url;
+	}
+	return data;
+}
+
+export type SignedHeader = 'timestamp' | 'signature' | 'content-type';
+
+export interface DeliverOptions {
+	/** Signing secret; without it (and without signatureOverride) no signature header is sent. */
+	secret?: string;
+	/** Unix seconds (default now) or any string (e.g. an ISO date) — sent and signed verbatim. */
+	timestamp?: number | string;
+	headerSpelling?: HeaderSpelling;
+	/** Sent as the signature header instead of the computed one. */
+	signatureOverride?: string;
+	/** true = omit timestamp and signature headers; or a list of headers to omit. */
+	omitHeaders?: boolean | SignedHeader[];
+	extraHeaders?: Record<string, string>;
+	/** Per-attempt timeout (default 5000 ms). */
+	timeoutMs?: number;
+	signal?: AbortSignal;
+}
+
+export interface PreparedDelivery {
+	rawBody: string;
+	headers: Record<string, string>;
+}
+
+export interface DeliverResult {
+	status: number;
+	body: string;
+	durationMs: number;
+	/** Request headers that were sent. */
+	headers: Record<string, string>;
+	rawBody: string;
+}
+
+/** Serializes and signs a delivery without sending it. */
+export function prepareDelivery(payload: WebhookEnvelope | string, opts: DeliverOptions = {}): PreparedDelivery {
+	const rawBody = typeof payload === 'string' ? payload : JSON.stringify(payload);
+	const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+	const names = webhookHeaderNames(opts.headerSpelling);
+	const omit = new Set<SignedHeader>(
+		opts.omitHeaders === true ? ['timestamp', 'signature'] : Array.isArray(opts.omitHeaders) ? opts.omitHeaders : [],
+	);
+	const headers: Record<string, string> = {};
+	if (!omit.has('content-type')) headers['Content-Type'] = 'application/json';
+	if (!omit.has('timestamp')) headers[names.timestamp] = timestamp;
+	const signature = opts.signatureOverride ?? (opts.secret !== undefined ? signWebhook(opts.secret, timestamp, rawBody) : undefined);
+	if (signature !== undefined && !omit.has('signature')) headers[names.signature] = signature;
+	Object.assign(headers, opts.extraHeaders ?? {});
+	return { rawBody, headers };
+}
+
+/** Sends an already prepared delivery. Rejects on network errors and timeouts. */
+export async function sendDelivery(url: string, prepared: PreparedDelivery, opts: Pick<DeliverOptions, 'timeoutMs' | 'signal'> = {}): Promise<DeliverResult> {
+	const controller = new AbortController();
+	const abort = () => controller.abort();
+	const timer = setTimeout(abort, opts.timeoutMs ?? 5000);
+	timer.unref?.();
+	opts.signal?.addEventListener('abort', abort, { once: true });
+	const started = Date.now();
+	try {
+		const res = await fetch(url, { method: 'POST', headers: prepared.headers, body: prepared.rawBody, signal: controller.signal });
+		const body = await res.text();
+		return { status: res.status, body, durationMs: Date.now() - started, headers: prepared.headers, rawBody: prepared.rawBody };
+	} finally {
+		clearTimeout(timer);
+		opts.signal?.removeEventListener('abort', abort);
+	}
+}
+
+/** Signs and POSTs a webhook delivery (an envelope object, or a raw body string sent byte-for-byte). */
+export async function deliverWebhook(url: string, payload: WebhookEnvelope | string, opts: DeliverOptions = {}): Promise<DeliverResult> {
+	return sendDelivery(url, prepareDelivery(payload, opts), opts);
+}
