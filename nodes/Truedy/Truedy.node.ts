@@ -8,13 +8,19 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { searchAgents } from './listSearch/searchAgents';
 import { getFromNumbers } from './methods/getFromNumbers';
+import { agentDescription } from './resources/agent';
+import { getAgent } from './resources/agent/get';
+import { getManyAgents } from './resources/agent/getAll';
 import { callDescription } from './resources/call';
+import { getCall } from './resources/call/get';
+import { getManyCalls } from './resources/call/getAll';
 import { placeCall } from './resources/call/place';
 
 type Operation = (this: IExecuteFunctions) => Promise<INodeExecutionData[]>;
 
 const operations: Record<string, Record<string, Operation>> = {
-	call: { place: placeCall },
+	call: { place: placeCall, get: getCall, getAll: getManyCalls },
+	agent: { get: getAgent, getAll: getManyAgents },
 };
 
 export class Truedy implements INodeType {
@@ -25,7 +31,7 @@ export class Truedy implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-		description: 'Place phone calls with Truedy voice-AI agents',
+		description: 'Place phone calls with Truedy voice-AI agents and follow them to the end',
 		defaults: { name: 'Truedy' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -37,10 +43,14 @@ export class Truedy implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'Call', value: 'call' }],
+				options: [
+					{ name: 'Agent', value: 'agent' },
+					{ name: 'Call', value: 'call' },
+				],
 				default: 'call',
 			},
 			...callDescription,
+			...agentDescription,
 		],
 	};
 

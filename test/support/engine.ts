@@ -26,7 +26,9 @@ import {
 } from 'n8n-workflow';
 
 import { TruedyApi } from '../../credentials/TruedyApi.credentials';
+import { TruedyWebhookApi } from '../../credentials/TruedyWebhookApi.credentials';
 import { Truedy } from '../../nodes/Truedy/Truedy.node';
+import { TruedyTrigger } from '../../nodes/TruedyTrigger/TruedyTrigger.node';
 
 /** A manual-trigger stand-in that emits the items the test gives it. */
 class TestStart implements INodeType {
@@ -56,6 +58,7 @@ export class PackageNodeTypes implements INodeTypes {
 		this.types = {
 			'test.start': new TestStart(),
 			[`${PACKAGE}.truedy`]: new Truedy(),
+			[`${PACKAGE}.truedyTrigger`]: new TruedyTrigger(),
 			...extra,
 		};
 	}
@@ -77,6 +80,7 @@ export class PackageNodeTypes implements INodeTypes {
 
 export const credentialTypes: Record<string, ICredentialType> = {
 	truedyApi: new TruedyApi(),
+	truedyWebhookApi: new TruedyWebhookApi(),
 };
 
 /** Serves plain test credentials and applies each credential class's real `authenticate`. */
@@ -248,7 +252,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 			waitingExecution: {},
 			waitingExecutionSource: {},
 		},
-	} as IRunExecutionData;
+	} as unknown as IRunExecutionData;
 	const execute = new WorkflowExecute(additionalData, options.mode ?? 'manual', runExecutionData);
 	const cancelable = execute.processRunExecutionData(workflow);
 	options.onStarted?.(() => cancelable.cancel());

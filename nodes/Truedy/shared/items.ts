@@ -8,7 +8,7 @@ type ItemResult = IDataObject | IDataObject[];
 
 /**
  * Runs `handler` for every input item, at most `concurrency` at once, and returns outputs in
- * input order with `pairedItem`. With Continue On Fail each failed item becomes `{ error }`;
+ * input order with `pairedItem`. With Continue On Fail each failed item becomes `{ error, details }`;
  * otherwise no new item starts after a failure and the first failure (by item order) is thrown.
  */
 export async function mapItems(
@@ -46,9 +46,10 @@ export async function mapItems(
 	return outputs.flat();
 }
 
-function errorJson(error: Error & { description?: string | null; httpCode?: string | null }, itemIndex: number) {
-	const json: IDataObject = { error: error.message, itemIndex };
-	if (error.description) json.description = error.description;
-	if (error.httpCode) json.httpCode = error.httpCode;
-	return json;
+/** Only `error`, `message` and `details` keys: n8n's "Continue (using error output)" routes such items to the error output. */
+export function errorJson(error: Error & { description?: string | null; httpCode?: string | null }, itemIndex: number) {
+	const details: IDataObject = { itemIndex };
+	if (error.description) details.description = error.description;
+	if (error.httpCode) details.httpCode = error.httpCode;
+	return { error: error.message, details };
 }

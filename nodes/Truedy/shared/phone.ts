@@ -21,11 +21,14 @@ export function normalizePhoneNumber(input: unknown, defaultCountry?: string): P
 		extract: false,
 	});
 	if (!parsed) {
+		// Only digits and separators without "+" look like a national number missing its country.
+		const looksNational = /^[\d\s().-]+$/.test(text);
 		return {
 			ok: false,
-			reason: country
-				? 'it is not a phone number'
-				: 'it is not in international format (+ and country code); set Default Country to accept national formats',
+			reason:
+				country || !looksNational
+					? 'it is not a phone number'
+					: 'it is not in international format (+ and country code); set Default Country to accept national formats',
 		};
 	}
 	if (parsed.ext) return { ok: false, reason: 'extensions cannot be dialled' };

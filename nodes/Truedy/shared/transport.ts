@@ -5,6 +5,7 @@ import type {
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 	IN8nHttpFullResponse,
+	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
@@ -13,7 +14,7 @@ import { sleepWithAbort } from './sleep';
 
 export const CREDENTIAL_TYPE = 'truedyApi';
 
-type TruedyContext = IExecuteFunctions | ILoadOptionsFunctions;
+type TruedyContext = IExecuteFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
 export interface TruedyRequest {
 	method: IHttpRequestMethods;

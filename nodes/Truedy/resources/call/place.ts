@@ -5,12 +5,15 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
-import { NodeOperationError, jsonParse } from 'n8n-workflow';
+import { jsonParse } from 'n8n-workflow';
 
 import { agentLocator } from '../../shared/descriptions';
+import { normalizeCall } from '../../shared/call';
 import { mapItems } from '../../shared/items';
 import { normalizePhoneNumber } from '../../shared/phone';
 import { truedyRequest } from '../../shared/transport';
+import { fieldError, quote } from '../../shared/validation';
+import { readWaitSettings, waitForPlacedCalls, waitOptionsDescription } from '../../shared/waitForCall';
 
 const showFor = { resource: ['call'], operation: ['place'] };
 
@@ -150,6 +153,7 @@ export const placeCallDescription: INodeProperties[] = [
 			},
 		],
 	},
+	...waitOptionsDescription(showFor),
 	{
 		displayName: 'Options',
 		name: 'options',
@@ -180,9 +184,25 @@ export const placeCallDescription: INodeProperties[] = [
 ];
 
 export async function placeCall(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await mapItems.call(this, async ({ itemIndex }) => {
-		const body = buildCallBody.call(this, itemIndex);
-		const idempotencyKey = idempotencyKeyFor.call(this, itemIndex, body);
+	// Every item is checked before anyone is dialled: without Continue On Fail, a bad row must
+	// not leave the rows before it called (a fixed re-run gets new keys and would call them again).
+	const prepared: Array<{ body: IDataObject; idempotencyKey: string } | { error: Error }> = this.getInputData().map(
+		(_item, itemIndex) => {
+			try {
+				const body = buildCallBody.call(this, itemIndex);
+				return { body, idempotencyKey: idempotencyKeyFor.call(this, itemIndex, body) };
+			} catch (error) {
+				return { error: error as Error };
+			}
+		},
+	);
+	const firstInvalid = prepared.find((item) => 'error' in item);
+	if (firstInvalid && 'error' in firstInvalid && !this.continueOnFail()) throw firstInvalid.error;
+
+	const placed = await mapItems.call(this, async ({ itemIndex }) => {
+		const item = prepared[itemIndex];
+		if ('error' in item) throw item.error;
+		const { body, idempotencyKey } = item;
 		const { data } = await truedyRequest.call(this, {
 			method: 'POST',
 			path: '/calls',
@@ -190,12 +210,18 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 			idempotencyKey,
 			itemIndex,
 		});
-		return data as IDataObject;
+		return normalizeCall(data as IDataObject);
 	});
+
+	const waitForEnd = this.getNodeParameter('waitForEnd', 0, false) as boolean;
+	if (!waitForEnd || this.isToolExecution?.()) return placed;
+	return await waitForPlacedCalls.call(this, placed, readWaitSettings(this));
 }
 
 function buildCallBody(this: IExecuteFunctions, itemIndex: number): IDataObject {
-	const agentId = String(this.getNodeParameter('agent', itemIndex, '', { extractValue: true }));
+	const agentValue = this.getNodeParameter('agent', itemIndex, '', { extractValue: true });
+	// An expression that resolves to nothing must not be sent as the text "undefined".
+	const agentId = typeof agentValue === 'string' || typeof agentValue === 'number' ? String(agentValue) : '';
 	if (!agentId.trim()) throw fieldError(this, itemIndex, 'Agent', 'is empty');
 
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
@@ -311,16 +337,4 @@ function canonicalJson(value: unknown): string {
 		return `{${entries.join(',')}}`;
 	}
 	return JSON.stringify(value);
-}
-
-function fieldError(context: IExecuteFunctions, itemIndex: number, field: string, problem: string) {
-	return new NodeOperationError(context.getNode(), `Item ${itemIndex}: "${field}" ${problem}`, {
-		itemIndex,
-		description: `Fix the "${field}" field for item ${itemIndex}. Nothing was sent to Truedy for this item.`,
-	});
-}
-
-function quote(value: unknown): string {
-	const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-	return `"${text.length > 60 ? `${text.slice(0, 57)}...` : text}"`;
 }

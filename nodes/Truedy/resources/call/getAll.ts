@@ -1,0 +1,118 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+	NodeApiError,
+} from 'n8n-workflow';
+
+import { normalizeCall } from '../../shared/call';
+import { returnAllAndLimit } from '../../shared/descriptions';
+import { mapItems } from '../../shared/items';
+import { fetchList } from '../../shared/pagination';
+
+const showFor = { resource: ['call'], operation: ['getAll'] };
+
+/**
+ * Truedy's API reference spells the list filter `in_progress`/`completed`, its guides
+ * `in-progress`/`ended`. The reference spelling goes first; a 422 retries with the other.
+ */
+const STATUS_FILTER_SPELLINGS: Record<string, string[]> = {
+	'in-progress': ['in_progress', 'in-progress'],
+	ended: ['completed', 'ended'],
+	cancelled: ['cancelled', 'canceled'],
+};
+
+export const getManyCallsDescription: INodeProperties[] = [
+	...returnAllAndLimit(showFor),
+	{
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		default: {},
+		displayOptions: { show: showFor },
+		options: [
+			{
+				displayName: 'Agent ID',
+				name: 'agentId',
+				type: 'string',
+				default: '',
+				description: 'Only calls handled by this agent',
+			},
+			{
+				displayName: 'Created After',
+				name: 'createdAfter',
+				type: 'dateTime',
+				default: '',
+				description: 'Only calls created at or after this time',
+			},
+			{
+				displayName: 'Created Before',
+				name: 'createdBefore',
+				type: 'dateTime',
+				default: '',
+				description: 'Only calls created before this time',
+			},
+			{
+				displayName: 'Direction',
+				name: 'direction',
+				type: 'options',
+				default: 'outbound',
+				options: [
+					{ name: 'Inbound', value: 'inbound' },
+					{ name: 'Outbound', value: 'outbound' },
+					{ name: 'Web Call', value: 'webrtc' },
+				],
+			},
+			{
+				displayName: 'Status',
+				name: 'status',
+				type: 'options',
+				default: 'ended',
+				description: 'Only calls in this state. "Ended" also matches calls Truedy reports as "completed".',
+				options: [
+					{ name: 'Cancelled', value: 'cancelled' },
+					{ name: 'Ended', value: 'ended' },
+					{ name: 'Failed', value: 'failed' },
+					{ name: 'In Progress', value: 'in-progress' },
+					{ name: 'Queued', value: 'queued' },
+					{ name: 'Ringing', value: 'ringing' },
+				],
+			},
+		],
+	},
+];
+
+export async function getManyCalls(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await mapItems.call(this, async ({ itemIndex }) => {
+		const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
+		const limit = returnAll ? undefined : (this.getNodeParameter('limit', itemIndex, 50) as number);
+		const filters = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;
+		const qs: IDataObject = {};
+		if (filters.direction) qs.direction = filters.direction;
+		if (filters.agentId) qs.agent_id = String(filters.agentId).trim();
+		if (filters.createdAfter) qs.created_after = toIso(filters.createdAfter);
+		if (filters.createdBefore) qs.created_before = toIso(filters.createdBefore);
+		const status = filters.status as string | undefined;
+		const spellings = status ? (STATUS_FILTER_SPELLINGS[status] ?? [status]) : [undefined];
+		let failure: unknown;
+		for (const spelling of spellings) {
+			const query = spelling ? { ...qs, status: spelling } : qs;
+			try {
+				const calls = await fetchList.call(this, '/calls', query, limit, itemIndex);
+				return calls.map(normalizeCall);
+			} catch (error) {
+				failure = error;
+				if ((error as NodeApiError).httpCode !== '422') break;
+			}
+		}
+		// Already a NodeApiError from the transport.
+		throw failure;
+	});
+}
+
+function toIso(value: unknown): string {
+	const date = new Date(String(value));
+	return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
+}
