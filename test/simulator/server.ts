@@ -4,7 +4,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo, Socket } from 'net';
 import { setMaxListeners } from 'events';
 import { completeAgent, generateAgents, seedAgents } from './agents';
-import { buildSummary, buildTranscript, isTerminal, newCallId, newRequestId, nextStatus, renderCall, toCanonicalStatus } from './calls';
+import { buildSummary, buildTranscript, isTerminal, newCallId, newRequestId, nextStatus, renderCall, renderStatus, toCanonicalStatus } from './calls';
 import {
 	ApiError,
 	ApiResult,
@@ -124,6 +124,8 @@ class Simulator implements TruedySimulator {
 	readonly requests: RecordedRequest[] = [];
 	readonly calls = new Map<string, SimCall>();
 	readonly webhookDeliveries: DeliveryRecord[] = [];
+	/** What example workflows "wrote to the CRM" (POST /__sim/crm), so demos and e2e tests can see outcomes. */
+	readonly crmRecords: Array<Record<string, unknown>> = [];
 
 	private readonly server: Server;
 	private readonly sockets = new Set<Socket>();
@@ -167,6 +169,12 @@ class Simulator implements TruedySimulator {
 			return this.control({ reset: true });
 		}),
 		route('POST', '/agents', (ctx) => this.control(this.addAgent(this.controlBody(ctx) as unknown as SimAgent), 201)),
+		route('POST', '/crm', (ctx) => {
+			const record = { ...this.controlBody(ctx), receivedAt: new Date().toISOString() };
+			this.crmRecords.push(record);
+			return this.control(record, 201);
+		}),
+		route('GET', '/crm', () => this.control(this.crmRecords)),
 	];
 
 	constructor(options: StartOptions) {
@@ -211,6 +219,7 @@ class Simulator implements TruedySimulator {
 		this.deliveryScope = newScope();
 		this.requests.length = 0;
 		this.webhookDeliveries.length = 0;
+		this.crmRecords.length = 0;
 		this.calls.clear();
 		this.idempotency.clear();
 		this.rateWindows.clear();
@@ -579,6 +588,8 @@ class Simulator implements TruedySimulator {
 		if (status) {
 			const canonical = toCanonicalStatus(status);
 			if (!canonical) throw validationError('status', `Unknown status ${status}`, { value: status });
+			const only = this.options.statusFilterVocabulary;
+			if (only && renderStatus(canonical, only) !== status) throw validationError('status', `Unknown status ${status}`, { value: status });
 			filters.push((c) => c.status === canonical);
 		}
 		const direction = queryValue(query, 'direction');

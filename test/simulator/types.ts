@@ -126,6 +126,8 @@ export interface SimulatorOptions {
 	autoAdvance: boolean;
 	/** Fabricated talk time reported for ended calls (duration_seconds, billedDuration). */
 	durationSeconds: number;
+	/** When set, GET /calls accepts a `status` filter only in this vocabulary and answers 422 to the other spelling. */
+	statusFilterVocabulary?: StatusVocabulary;
 	webhook?: WebhookOptions;
 }
 
@@ -176,6 +178,8 @@ export interface TruedySimulator {
 	requests: RecordedRequest[];
 	calls: Map<string, SimCall>;
 	webhookDeliveries: DeliveryRecord[];
+	/** Records that example workflows posted to POST /__sim/crm. */
+	crmRecords: Array<Record<string, unknown>>;
 	configure(patch: SimulatorOptionsPatch): void;
 	reset(): void;
 	addAgent(agent: Partial<SimAgent> & { name: string }): SimAgent;

@@ -70,7 +70,7 @@ export function waitOptionsDescription(show: Record<string, string[]>): INodePro
 					typeOptions: { minValue: 0 },
 					default: 30,
 					description:
-						'The transcript can be missing for a few seconds after a call ends. How long to keep checking for it.',
+						'The transcript can be missing for a few seconds after a call ends. How long to keep checking for it, once per poll interval.',
 				},
 			],
 		},
@@ -135,18 +135,24 @@ export async function waitForCallEnd(
 	const started = Date.now();
 	let current = call;
 	let delay = settings.pollIntervalMs;
+	let polled = false;
 
+	// Checks are never closer together than the poll interval, and never later than Max Wait.
 	while (!isTerminalStatus(current.status)) {
 		const elapsed = Date.now() - started;
-		if (elapsed >= settings.maxWaitMs) return timedOut(this, current, itemIndex, settings);
 		delay = pollDelay(elapsed, settings.pollIntervalMs, delay);
-		await sleepWithAbort(Math.min(delay, settings.maxWaitMs - elapsed), signal);
+		const wait = Math.min(delay, settings.maxWaitMs - elapsed);
+		if (wait <= 0 || (polled && wait < settings.pollIntervalMs)) {
+			return timedOut(this, current, itemIndex, settings);
+		}
+		await sleepWithAbort(wait, signal);
 		current = await fetchCall.call(this, callId, itemIndex);
+		polled = true;
 	}
 
 	const transcriptDeadline = Date.now() + settings.transcriptWaitMs;
-	while (awaitsTranscript(current) && Date.now() < transcriptDeadline) {
-		await sleepWithAbort(Math.min(settings.pollIntervalMs, transcriptDeadline - Date.now()), signal);
+	while (awaitsTranscript(current) && Date.now() + settings.pollIntervalMs <= transcriptDeadline) {
+		await sleepWithAbort(settings.pollIntervalMs, signal);
 		current = await fetchCall.call(this, callId, itemIndex);
 	}
 	return { ...normalizeCall(current), waitTimedOut: false };

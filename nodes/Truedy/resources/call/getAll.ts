@@ -112,7 +112,8 @@ export async function getManyCalls(this: IExecuteFunctions): Promise<INodeExecut
 	});
 }
 
+/** A Date Time field's value as ISO 8601. Expressions can give epoch numbers (seconds or milliseconds). */
 function toIso(value: unknown): string {
-	const date = new Date(String(value));
+	const date = typeof value === 'number' ? new Date(value < 1e12 ? value * 1000 : value) : new Date(String(value));
 	return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }

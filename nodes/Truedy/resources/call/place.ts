@@ -5,7 +5,7 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
-import { jsonParse } from 'n8n-workflow';
+import { jsonParse, NodeConnectionTypes } from 'n8n-workflow';
 
 import { agentLocator } from '../../shared/descriptions';
 import { normalizeCall } from '../../shared/call';
@@ -214,8 +214,13 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 	});
 
 	const waitForEnd = this.getNodeParameter('waitForEnd', 0, false) as boolean;
-	if (!waitForEnd || this.isToolExecution?.()) return placed;
+	if (!waitForEnd || runsAsAiTool(this)) return placed;
 	return await waitForPlacedCalls.call(this, placed, readWaitSettings(this));
+}
+
+/** As an AI agent's tool: a supply-data run, or an engine request that routes the output to `ai_tool`. */
+function runsAsAiTool(context: IExecuteFunctions): boolean {
+	return context.isToolExecution?.() === true || context.getNode().rewireOutputLogTo === NodeConnectionTypes.AiTool;
 }
 
 function buildCallBody(this: IExecuteFunctions, itemIndex: number): IDataObject {

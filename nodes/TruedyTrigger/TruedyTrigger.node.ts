@@ -1,0 +1,329 @@
+import type {
+	IDataObject,
+	IHookFunctions,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { deliveryKey, sharedDeduper } from './helpers/dedupe';
+import { enrichDelivery, needsEnrichment } from './helpers/enrich';
+import { type DeliveryFilters, filterMismatch } from './helpers/filter';
+import { checkExists, create, deleteEndpoint, testSigningSecret } from './helpers/lifecycle';
+import { isObject, normalizeDelivery, normalizeEventName } from './helpers/normalize';
+import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from './helpers/signature';
+
+const WEBHOOK_CREDENTIAL = 'truedyWebhookApi';
+
+interface TriggerSettings {
+	events: string[];
+	verify: boolean;
+	toleranceSeconds: number;
+	filters: DeliveryFilters;
+	enrich: boolean;
+	transcriptWaitSeconds: number;
+}
+
+export class TruedyTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Truedy Trigger',
+		name: 'truedyTrigger',
+		icon: { light: 'file:../Truedy/truedy.svg', dark: 'file:../Truedy/truedy.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["events"].join(", ")}}',
+		description: 'Starts the workflow when a Truedy call ends, or on other Truedy events',
+		defaults: { name: 'Truedy Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'truedyWebhookApi',
+				required: true,
+				testedBy: 'testSigningSecret',
+				displayOptions: { show: { verifySignature: [true] } },
+			},
+			{
+				name: 'truedyApi',
+				required: true,
+				displayOptions: { show: { fetchCallDetails: [true] } },
+			},
+		],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				// n8n answers as soon as the execution is created, with the code below (Truedy
+				// recommends 204). Rejected deliveries are answered by the node itself.
+				responseMode: 'onReceived',
+				responseCode: '={{204}}',
+				path: 'webhook',
+			},
+		],
+		properties: [
+			{
+				displayName:
+					'Truedy has no API for registering webhooks, so connect it once by hand:<br>1. Publish (activate) this workflow. Open <b>Webhook URLs</b> above, choose <b>Production URL</b> and copy it.<br>2. In Truedy, go to <b>Settings → Webhooks → Add Endpoint</b>, paste the URL and tick the events you select below.<br>3. Copy the endpoint\'s <b>Signing Secret</b> into the Truedy Webhook credential.<br>To try it first, add the <b>Test URL</b> as a second endpoint and click "Listen for test event". Deliveries of events you did not select are answered and ignored.',
+				name: 'setupNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Events',
+				name: 'events',
+				type: 'multiOptions',
+				required: true,
+				default: ['call.ended'],
+				description:
+					'The Truedy events that start the workflow. Tick the same events on the endpoint in Truedy.',
+				options: [
+					{ name: 'Batch Completed', value: 'batch.completed' },
+					{ name: 'Batch Status Changed', value: 'batch.status.changed' },
+					{ name: 'Call Billed', value: 'call.billed' },
+					{
+						name: 'Call Ended',
+						value: 'call.ended',
+						description: 'A call finished, answered or not. Also fires for call.completed.',
+					},
+					{ name: 'Call Failed', value: 'call.failed' },
+					{ name: 'Call Joined', value: 'call.joined', description: 'The callee picked up' },
+					{ name: 'Call Started', value: 'call.started' },
+					{ name: 'Voice Training Completed', value: 'voice.training.completed' },
+					{ name: 'Voice Training Failed', value: 'voice.training.failed' },
+				],
+			},
+			{
+				displayName: 'Verify Signature',
+				name: 'verifySignature',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to accept only deliveries signed with the signing secret in the Truedy Webhook credential',
+			},
+			{
+				displayName:
+					'Signature check is off: anyone who learns this URL can start the workflow with made-up calls. Turn it off only to debug, and never for a workflow that acts on the data.',
+				name: 'verificationOffNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { verifySignature: [false] } },
+			},
+			{
+				displayName: 'Fetch Missing Transcript and Recording',
+				name: 'fetchCallDetails',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to get the call from the Truedy API when a call event lacks the transcript or recording. Needs a Truedy API credential.',
+			},
+			{
+				displayName: 'Max Wait for Transcript (Seconds)',
+				name: 'transcriptWaitSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 300 },
+				default: 30,
+				description:
+					'Truedy can take a few seconds after a call ends to produce the transcript. The call is fetched again until it appears or this time has passed; the workflow then starts without it.',
+				displayOptions: { show: { fetchCallDetails: [true] } },
+			},
+			{
+				displayName: 'Filters',
+				name: 'filters',
+				type: 'collection',
+				placeholder: 'Add Filter',
+				default: {},
+				description: 'Deliveries that do not match are answered and start nothing',
+				options: [
+					{
+						displayName: 'Agent IDs',
+						name: 'agentIds',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. 0f8c2a52-5b1e-4c0a-9d3f-2b7e6a1c9d10, agt_123',
+						description:
+							'Only deliveries for these agents, separated by commas. Deliveries without an agent ID do not match.',
+					},
+					{
+						displayName: 'End Reasons',
+						name: 'endReasons',
+						type: 'multiOptions',
+						default: [],
+						description:
+							'Only calls that ended for one of these reasons. Applies to Call Ended, Call Failed and Call Billed.',
+						options: [
+							{ name: 'Agent Hung Up', value: 'agent_hangup' },
+							{ name: 'Connection Error', value: 'connection_error' },
+							{ name: 'Contact Hung Up', value: 'hangup' },
+							{ name: 'Not Answered', value: 'unjoined' },
+							{ name: 'System Error', value: 'system_error' },
+							{ name: 'Timed Out', value: 'timeout' },
+						],
+					},
+					{
+						displayName: 'Final Statuses',
+						name: 'statuses',
+						type: 'multiOptions',
+						default: [],
+						description:
+							'Only calls that ended with one of these statuses. Applies to Call Ended, Call Failed and Call Billed.',
+						options: [
+							{ name: 'Cancelled', value: 'cancelled' },
+							{ name: 'Ended', value: 'ended', description: 'Also reported as "completed"' },
+							{ name: 'Failed', value: 'failed' },
+						],
+					},
+				],
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Timestamp Tolerance (Seconds)',
+						name: 'timestampToleranceSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1, maxValue: 86400 },
+						default: DEFAULT_TOLERANCE_SECONDS,
+						description:
+							'Deliveries signed longer ago, or further in the future, than this are rejected as possible replays',
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: { testSigningSecret },
+	};
+
+	// Truedy has no webhook API: these only record and log the setup (see helpers/lifecycle.ts).
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return await checkExists.call(this);
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return await create.call(this);
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return await deleteEndpoint.call(this);
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const settings = readSettings(this);
+		const request = this.getRequestObject();
+		const rawBody = request.rawBody as Buffer | string | undefined;
+
+		if (settings.verify) {
+			const { signingSecret } = await this.getCredentials<{ signingSecret?: string }>(
+				WEBHOOK_CREDENTIAL,
+			);
+			const verification = verifySignature({
+				secret: signingSecret,
+				rawBody,
+				headers: request.headers,
+				toleranceSeconds: settings.toleranceSeconds,
+			});
+			if (!verification.valid) {
+				return reject(this, 401, verification.reason, verification.message);
+			}
+		}
+
+		const envelope = parseEnvelope(this.getBodyData(), rawBody);
+		if (!envelope) {
+			return reject(this, 400, 'invalid_body', 'The body is not a JSON object');
+		}
+
+		const delivery = normalizeDelivery(envelope);
+		if (!settings.events.includes(delivery.event)) {
+			return ignore(this, `event "${delivery.event || '(none)'}" is not selected`);
+		}
+		const mismatch = filterMismatch(delivery, settings.filters);
+		if (mismatch) return ignore(this, mismatch);
+
+		// Test runs ("Listen for test event") are not deduplicated, so a delivery can be replayed.
+		if (this.getMode() !== 'manual') {
+			const scope = `${this.getWorkflow().id ?? ''}:${this.getNode().id}`;
+			const key = deliveryKey(envelope, delivery.event, rawBody ?? JSON.stringify(envelope));
+			if (!sharedDeduper.claim(scope, key, this.getWorkflowStaticData('node'))) {
+				return ignore(this, `duplicate delivery (${key})`);
+			}
+		}
+
+		if (settings.enrich && needsEnrichment(delivery)) {
+			// Fetching the call can take seconds, and Truedy retries slow answers: answer first.
+			this.getResponseObject().status(204).end();
+			const enriched = await enrichDelivery.call(this, delivery, {
+				maxWaitMs: settings.transcriptWaitSeconds * 1000,
+			});
+			return { noWebhookResponse: true, workflowData: [[{ json: enriched }]] };
+		}
+		return { workflowData: [[{ json: delivery }]] };
+	}
+}
+
+function readSettings(context: IWebhookFunctions): TriggerSettings {
+	const options = context.getNodeParameter('options', {}) as {
+		timestampToleranceSeconds?: number;
+	};
+	const enrich = context.getNodeParameter('fetchCallDetails', false) as boolean;
+	return {
+		events: (context.getNodeParameter('events', []) as string[]).map(normalizeEventName),
+		verify: context.getNodeParameter('verifySignature', true) as boolean,
+		toleranceSeconds: options.timestampToleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+		filters: context.getNodeParameter('filters', {}) as DeliveryFilters,
+		enrich,
+		transcriptWaitSeconds: enrich
+			? (context.getNodeParameter('transcriptWaitSeconds', 30) as number)
+			: 0,
+	};
+}
+
+/** The parsed JSON body; n8n parses JSON bodies, the raw bytes are the fallback. */
+function parseEnvelope(body: unknown, rawBody: Buffer | string | undefined): IDataObject | undefined {
+	if (isObject(body) && Object.keys(body).length > 0) return body;
+	if (rawBody === undefined || rawBody.length === 0) return undefined;
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'));
+	} catch {
+		// Not JSON: the caller answers 400.
+		return undefined;
+	}
+	return isObject(parsed) ? parsed : undefined;
+}
+
+/** Answers the request itself and starts nothing. Logs why, never the secret or signatures. */
+function reject(
+	context: IWebhookFunctions,
+	status: 400 | 401,
+	reason: string,
+	message: string,
+): IWebhookResponseData {
+	context.logger.warn(`Truedy Trigger rejected a delivery with ${status}: ${message}`, {
+		reason,
+		node: context.getNode().name,
+		workflowId: context.getWorkflow().id,
+	});
+	context
+		.getResponseObject()
+		.status(status)
+		.json({ error: { code: status === 401 ? 'unauthorized' : 'bad_request', reason, message } });
+	return { noWebhookResponse: true };
+}
+
+/** n8n answers with the webhook's response code (204) and starts nothing. */
+function ignore(context: IWebhookFunctions, reason: string): IWebhookResponseData {
+	context.logger.debug(`Truedy Trigger ignored a delivery: ${reason}`, {
+		node: context.getNode().name,
+		workflowId: context.getWorkflow().id,
+	});
+	return { webhookResponse: { received: true, ignored: reason } };
+}

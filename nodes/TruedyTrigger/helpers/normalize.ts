@@ -1,0 +1,225 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { normalizeCallStatus } from '../../Truedy/shared/status';
+
+/**
+ * Turns a Truedy webhook delivery into one flat set of fields, whichever payload shape arrived.
+ *
+ * Truedy wraps every event as `{ event, timestamp, data }`. The docs show two shapes of `data`:
+ * - Ultravox passthrough (camelCase): `data.call.callId`, `data.call.agent.agentId`,
+ *   `data.call.endReason`, `data.call.billedDuration` ("42s"), `data.call.summary`, `data.id`.
+ * - flat (snake_case): `data.call_id`, `data.agent_id`, `data.status`, `data.duration_seconds`.
+ * Any optional field may be missing, so every output field falls back to `null`.
+ */
+
+export const CALL_ENDED = 'call.ended';
+
+/** Events a user can subscribe to, as Truedy names them. */
+export const TRUEDY_EVENTS = [
+	'batch.completed',
+	'batch.status.changed',
+	'call.billed',
+	'call.ended',
+	'call.failed',
+	'call.joined',
+	'call.started',
+	'voice.training.completed',
+	'voice.training.failed',
+] as const;
+
+/** Events that report how a call ended: the status and end-reason filters apply to these. */
+export const CALL_OUTCOME_EVENTS: readonly string[] = ['call.ended', 'call.failed', 'call.billed'];
+
+/** Ultravox end reasons that mean the call never connected or broke. */
+const FAILED_END_REASONS = ['unjoined', 'connection_error', 'system_error'];
+const CANCELLED_END_REASONS = ['cancelled', 'canceled'];
+
+export interface TruedyDelivery extends IDataObject {
+	event: string;
+	eventId: string | null;
+	callId: string | null;
+	agentId: string | null;
+	batchId: string | null;
+	/** One vocabulary: queued, ringing, in-progress, ended, failed, cancelled. */
+	status: string | null;
+	endReason: string | null;
+	durationSeconds: number | null;
+	summary: string | null;
+	shortSummary: string | null;
+	transcript: IDataObject[] | string | null;
+	recordingUrl: string | null;
+	/** ISO 8601 time of the event. */
+	occurredAt: string | null;
+	/** The parsed delivery, untouched. */
+	payload: IDataObject;
+}
+
+export function isObject(value: unknown): value is IDataObject {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `call.completed` is an alias of `call.ended` (Truedy normalises it the same way). */
+export function normalizeEventName(event: unknown): string {
+	if (typeof event !== 'string') return '';
+	const name = event.trim().toLowerCase();
+	return name === 'call.completed' ? CALL_ENDED : name;
+}
+
+/** The `data` object of an envelope; a bare event (no `data`) is its own data. */
+export function eventData(envelope: IDataObject): IDataObject {
+	return isObject(envelope.data) ? envelope.data : envelope;
+}
+
+/** The call object: `data.call` in the Ultravox shape, `data` itself in the flat shape. */
+function callOf(data: IDataObject): IDataObject {
+	return isObject(data.call) ? data.call : data;
+}
+
+function firstString(...values: unknown[]): string | null {
+	for (const value of values) {
+		if (typeof value === 'string' && value.trim() !== '') return value.trim();
+		if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+	}
+	return null;
+}
+
+export function eventIdOf(envelope: IDataObject): string | null {
+	const data = eventData(envelope);
+	return firstString(data.id, data.eventId, data.event_id, envelope.id, envelope.eventId);
+}
+
+export function callIdOf(envelope: IDataObject): string | null {
+	const data = eventData(envelope);
+	const call = isObject(data.call) ? data.call : undefined;
+	return firstString(call?.callId, call?.call_id, call?.id, data.call_id, data.callId);
+}
+
+export function agentIdOf(envelope: IDataObject): string | null {
+	const data = eventData(envelope);
+	const call = callOf(data);
+	const agent = isObject(call.agent) ? call.agent : undefined;
+	return firstString(
+		agent?.agentId,
+		agent?.agent_id,
+		agent?.id,
+		call.agentId,
+		call.agent_id,
+		data.agent_id,
+		data.agentId,
+	);
+}
+
+export function batchIdOf(envelope: IDataObject): string | null {
+	const data = eventData(envelope);
+	const batch = isObject(data.batch) ? data.batch : undefined;
+	return firstString(data.batch_id, data.batchId, batch?.id, batch?.batchId, batch?.batch_id);
+}
+
+export function batchStatusOf(envelope: IDataObject): string | null {
+	const data = eventData(envelope);
+	const batch = isObject(data.batch) ? data.batch : undefined;
+	return firstString(data.status, batch?.status);
+}
+
+export function voiceIdOf(envelope: IDataObject): string | null {
+	const data = eventData(envelope);
+	const voice = isObject(data.voice) ? data.voice : undefined;
+	return firstString(data.voice_id, data.voiceId, voice?.id, voice?.voiceId);
+}
+
+/** Seconds from a number, a numeric string, or a protobuf duration such as "42s" / "42.5s". */
+export function parseDurationSeconds(value: unknown): number | null {
+	if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
+	if (typeof value !== 'string') return null;
+	const match = /^\s*(\d+(?:\.\d+)?)\s*s?\s*$/i.exec(value);
+	return match ? Number(match[1]) : null;
+}
+
+function toIso(value: unknown): string | null {
+	if (typeof value !== 'string' || value.trim() === '') return null;
+	const ms = Date.parse(value);
+	return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+function durationOf(data: IDataObject, call: IDataObject): number | null {
+	for (const value of [
+		call.duration_seconds,
+		call.durationSeconds,
+		data.duration_seconds,
+		data.durationSeconds,
+		call.billedDuration,
+		call.billed_duration,
+		data.billedDuration,
+		data.billed_duration,
+	]) {
+		const seconds = parseDurationSeconds(value);
+		if (seconds !== null) return seconds;
+	}
+	const joined = toIso(firstString(call.joined, call.started_at, data.started_at));
+	const ended = toIso(firstString(call.ended, call.ended_at, data.ended_at));
+	if (joined && ended) {
+		const seconds = (Date.parse(ended) - Date.parse(joined)) / 1000;
+		if (seconds >= 0) return Math.round(seconds);
+	}
+	return null;
+}
+
+function transcriptOf(data: IDataObject, call: IDataObject): IDataObject[] | string | null {
+	for (const value of [data.transcript, call.transcript]) {
+		if (Array.isArray(value) && value.length > 0) return value as IDataObject[];
+		if (typeof value === 'string' && value.trim() !== '') return value;
+	}
+	return null;
+}
+
+/**
+ * The call status in one vocabulary. When the payload carries none (the Ultravox shape has no
+ * status), outcome events derive it: `call.failed` or a failure end reason → failed, a
+ * cancellation → cancelled, any other end → ended.
+ */
+export function deriveStatus(event: string, explicit: unknown, endReason: string | null): string | null {
+	const normalized = normalizeCallStatus(explicit);
+	if (normalized !== undefined) return normalized;
+	if (!CALL_OUTCOME_EVENTS.includes(event)) return null;
+	if (event === 'call.failed') return 'failed';
+	const reason = endReason?.toLowerCase();
+	if (reason && FAILED_END_REASONS.includes(reason)) return 'failed';
+	if (reason && CANCELLED_END_REASONS.includes(reason)) return 'cancelled';
+	if (reason || event === CALL_ENDED) return 'ended';
+	return null;
+}
+
+export function normalizeDelivery(envelope: IDataObject): TruedyDelivery {
+	const event = normalizeEventName(envelope.event ?? eventData(envelope).event);
+	const data = eventData(envelope);
+	const call = callOf(data);
+	const endReason = firstString(
+		call.endReason,
+		call.end_reason,
+		data.end_reason,
+		data.endReason,
+	);
+	return {
+		event,
+		eventId: eventIdOf(envelope),
+		callId: callIdOf(envelope),
+		agentId: agentIdOf(envelope),
+		batchId: batchIdOf(envelope),
+		status: deriveStatus(event, firstString(call.status, data.status, data.call_status), endReason),
+		endReason,
+		durationSeconds: durationOf(data, call),
+		summary: firstString(call.summary, data.summary),
+		shortSummary: firstString(call.shortSummary, call.short_summary, data.short_summary),
+		transcript: transcriptOf(data, call),
+		recordingUrl: firstString(
+			call.recordingUrl,
+			call.recording_url,
+			data.recording_url,
+			data.recordingUrl,
+		),
+		occurredAt: toIso(
+			firstString(envelope.timestamp, data.timestamp, call.ended, call.ended_at, data.ended_at),
+		),
+		payload: envelope,
+	};
+}

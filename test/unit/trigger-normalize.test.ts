@@ -1,0 +1,285 @@
+/* eslint-disable */
+// Unit tests for the Truedy Trigger's payload normalisation, filters and dedupe store.
+import { DeliveryDeduper, deliveryKey, PERSISTED_PROPERTY, sha256Hex } from '../../nodes/TruedyTrigger/helpers/dedupe';
+import { filterMismatch, parseIdList } from '../../nodes/TruedyTrigger/helpers/filter';
+import { mergeCall, needsEnrichment, transcriptExpected } from '../../nodes/TruedyTrigger/helpers/enrich';
+import { normalizeDelivery, normalizeEventName, parseDurationSeconds } from '../../nodes/TruedyTrigger/helpers/normalize';
+
+const ULTRAVOX = {
+	event: 'call.ended',
+	timestamp: '2026-01-15T12:00:05Z',
+	data: {
+		event: 'call.ended',
+		id: 'uv_evt_123',
+		call: {
+			callId: 'uv_call_123',
+			agent: { agentId: 'uv_agent_123' },
+			created: '2026-01-15T11:59:00Z',
+			joined: '2026-01-15T11:59:10Z',
+			ended: '2026-01-15T12:00:00Z',
+			endReason: 'hangup',
+			billedDuration: '50.5s',
+			billingStatus: 'BILLING_STATUS_BILLED',
+			summary: 'Long summary',
+			shortSummary: 'Short',
+			metadata: { crm_id: '42' },
+		},
+	},
+};
+
+const FLAT = {
+	event: 'call.completed',
+	timestamp: '2026-01-15T12:00:05.000Z',
+	id: 'evt_top',
+	data: {
+		call_id: 'call_abc',
+		status: 'completed',
+		agent_id: 'agt_1',
+		duration_seconds: 42,
+		end_reason: 'agent_hangup',
+		summary: 'Flat summary',
+		transcript: [{ speaker: 'agent', text: 'Hi', timestamp: 0.4 }],
+		recording_url: 'https://rec/1.mp3',
+	},
+};
+
+describe('normalizeDelivery', () => {
+	test('Ultravox passthrough shape', () => {
+		expect(normalizeDelivery(ULTRAVOX)).toEqual({
+			event: 'call.ended',
+			eventId: 'uv_evt_123',
+			callId: 'uv_call_123',
+			agentId: 'uv_agent_123',
+			batchId: null,
+			status: 'ended',
+			endReason: 'hangup',
+			durationSeconds: 50.5,
+			summary: 'Long summary',
+			shortSummary: 'Short',
+			transcript: null,
+			recordingUrl: null,
+			occurredAt: '2026-01-15T12:00:05.000Z',
+			payload: ULTRAVOX,
+		});
+	});
+
+	test('flat snake_case shape, call.completed and status completed', () => {
+		expect(normalizeDelivery(FLAT)).toMatchObject({
+			event: 'call.ended',
+			eventId: 'evt_top',
+			callId: 'call_abc',
+			agentId: 'agt_1',
+			status: 'ended',
+			endReason: 'agent_hangup',
+			durationSeconds: 42,
+			summary: 'Flat summary',
+			transcript: FLAT.data.transcript,
+			recordingUrl: 'https://rec/1.mp3',
+			occurredAt: '2026-01-15T12:00:05.000Z',
+		});
+	});
+
+	test.each([
+		['call.ended', 'unjoined', 'failed'],
+		['call.ended', 'connection_error', 'failed'],
+		['call.ended', 'system_error', 'failed'],
+		['call.ended', 'timeout', 'ended'],
+		['call.ended', 'agent_hangup', 'ended'],
+		['call.ended', 'cancelled', 'cancelled'],
+		['call.ended', null, 'ended'],
+		['call.failed', null, 'failed'],
+		['call.billed', 'hangup', 'ended'],
+		['call.started', null, null],
+	])('%s with end reason %s has status %s (no status in payload)', (event, endReason, status) => {
+		expect(normalizeDelivery({ event, data: { call: { callId: 'c', endReason } } }).status).toBe(status);
+	});
+
+	test.each([
+		['in_progress', 'in-progress'],
+		['canceled', 'cancelled'],
+		['FAILED', 'failed'],
+		['completed', 'ended'],
+	])('explicit status %s becomes %s', (status, expected) => {
+		expect(normalizeDelivery({ event: 'call.ended', data: { call_id: 'c', status } }).status).toBe(expected);
+	});
+
+	test('missing fields are null, a bare event without data is read too', () => {
+		const bare = { event: 'call.ended', call: { callId: 'c1' } };
+		expect(normalizeDelivery(bare)).toMatchObject({ callId: 'c1', agentId: null, durationSeconds: null, summary: null, occurredAt: null });
+		expect(normalizeDelivery({})).toMatchObject({ event: '', callId: null, status: null });
+	});
+
+	test('duration from joined/ended when nothing else is given', () => {
+		const envelope = { event: 'call.ended', data: { call: { callId: 'c', joined: '2026-01-01T00:00:00Z', ended: '2026-01-01T00:01:30Z' } } };
+		expect(normalizeDelivery(envelope).durationSeconds).toBe(90);
+	});
+
+	test('batch events', () => {
+		expect(normalizeDelivery({ event: 'batch.status.changed', data: { batchId: 'b1', status: 'Paused' } })).toMatchObject({ batchId: 'b1', status: 'paused', callId: null });
+	});
+
+	test.each([
+		['42s', 42],
+		['42.5s', 42.5],
+		['42', 42],
+		[42, 42],
+		[' 7 s ', 7],
+		['-1s', null],
+		['abc', null],
+		[null, null],
+		[-3, null],
+	])('parseDurationSeconds(%p) = %p', (value, expected) => {
+		expect(parseDurationSeconds(value)).toBe(expected);
+	});
+
+	test('normalizeEventName', () => {
+		expect(normalizeEventName(' Call.Completed ')).toBe('call.ended');
+		expect(normalizeEventName('call.failed')).toBe('call.failed');
+		expect(normalizeEventName(undefined)).toBe('');
+	});
+});
+
+describe('filters', () => {
+	const ended = normalizeDelivery(ULTRAVOX);
+	test.each([
+		[{}, true],
+		[{ agentIds: 'uv_agent_123' }, true],
+		[{ agentIds: 'other, uv_agent_123' }, true],
+		[{ agentIds: 'other' }, false],
+		[{ statuses: ['ended'] }, true],
+		[{ statuses: ['failed', 'cancelled'] }, false],
+		[{ endReasons: ['hangup'] }, true],
+		[{ endReasons: ['unjoined'] }, false],
+		[{ statuses: ['ended'], endReasons: ['timeout'] }, false],
+	])('%p matches: %p', (filters, matches) => {
+		expect(filterMismatch(ended, filters) === undefined).toBe(matches);
+	});
+
+	test('status and end reason filters do not apply to call.started', () => {
+		const started = normalizeDelivery({ event: 'call.started', data: { call: { callId: 'c', agent: { agentId: 'a' } } } });
+		expect(filterMismatch(started, { statuses: ['failed'], endReasons: ['unjoined'] })).toBeUndefined();
+		expect(filterMismatch(started, { agentIds: 'b' })).toMatch(/agent a/);
+	});
+
+	test('parseIdList', () => {
+		expect(parseIdList(' a, b;c\nd  ')).toEqual(['a', 'b', 'c', 'd']);
+		expect(parseIdList(undefined)).toEqual([]);
+	});
+});
+
+describe('dedupe keys, in the documented order', () => {
+	const raw = '{"x":1}';
+	test.each([
+		[{ data: { id: 'e1', eventId: 'e2', call: { callId: 'c' } } }, 'call.ended|event:e1'],
+		[{ data: { eventId: 'e2', call_id: 'c' } }, 'call.ended|event:e2'],
+		[{ id: 'top', data: { call_id: 'c' } }, 'call.ended|event:top'],
+		[{ data: { call: { callId: 'c1' } } }, 'call.ended|call:c1'],
+		[{ data: { call_id: 'c2' } }, 'call.ended|call:c2'],
+		[{ data: { callId: 'c3' } }, 'call.ended|call:c3'],
+		[{ data: { batch_id: 'b1', status: 'active' } }, 'call.ended|batch:b1:active'],
+		[{ data: { batchId: 'b2' } }, 'call.ended|batch:b2:'],
+		[{ data: { voice_id: 'v1' } }, 'call.ended|voice:v1'],
+		[{ data: { voiceId: 'v2' } }, 'call.ended|voice:v2'],
+		[{ data: {} }, `call.ended|body:${sha256Hex(raw)}`],
+	])('%p → %s', (envelope, key) => {
+		expect(deliveryKey(envelope, 'call.ended', raw)).toBe(key);
+	});
+
+	test('the body hash is over the exact bytes, Buffer or string', () => {
+		expect(deliveryKey({}, 'x', Buffer.from(raw))).toBe(deliveryKey({}, 'x', raw));
+	});
+
+	test('very long IDs are hashed', () => {
+		const key = deliveryKey({ data: { id: 'x'.repeat(500) } }, 'call.ended', raw);
+		expect(key).toMatch(/^sha256:[0-9a-f]{64}$/);
+	});
+});
+
+describe('DeliveryDeduper', () => {
+	const limits = { memoryKeys: 3, persistedKeys: 2, ttlMs: 1000, scopes: 2, maxKeyLength: 160 };
+
+	test('claims once, then refuses repeats until the TTL passes', () => {
+		const d = new DeliveryDeduper(limits);
+		expect(d.claim('s', 'k', undefined, 0)).toBe(true);
+		expect(d.claim('s', 'k', undefined, 500)).toBe(false);
+		expect(d.claim('s', 'k', undefined, 1000)).toBe(true);
+	});
+
+	test('memory holds at most memoryKeys keys per scope and at most `scopes` scopes', () => {
+		const d = new DeliveryDeduper(limits);
+		for (const k of ['a', 'b', 'c', 'd']) d.claim('s', k, undefined, 0);
+		expect(d.size('s')).toBe(3);
+		expect(d.claim('s', 'a', undefined, 1)).toBe(true); // evicted as the oldest
+		d.claim('t', 'x', undefined, 0);
+		d.claim('u', 'x', undefined, 0);
+		expect(d.scopeCount()).toBe(2);
+	});
+
+	test('static data holds at most persistedKeys keys and drops expired ones', () => {
+		const d = new DeliveryDeduper(limits);
+		const staticData: Record<string, any> = { [PERSISTED_PROPERTY]: { old: 5, junk: 'x' } };
+		d.claim('s', 'a', staticData, 10);
+		d.claim('s', 'b', staticData, 20);
+		d.claim('s', 'c', staticData, 30);
+		expect(staticData[PERSISTED_PROPERTY]).toEqual({ b: 1020, c: 1030 });
+	});
+
+	test('a key found only in static data (after a restart) is a repeat', () => {
+		const staticData: Record<string, any> = {};
+		new DeliveryDeduper(limits).claim('s', 'k', staticData, 0);
+		const restarted = new DeliveryDeduper(limits);
+		expect(restarted.claim('s', 'k', staticData, 10)).toBe(false);
+		expect(restarted.claim('s', 'k', staticData, 2000)).toBe(true); // expired
+	});
+
+	test('release lets a retry through', () => {
+		const d = new DeliveryDeduper(limits);
+		const staticData: Record<string, any> = {};
+		d.claim('s', 'k', staticData, 0);
+		d.release('s', 'k', staticData);
+		expect(staticData[PERSISTED_PROPERTY]).toEqual({});
+		expect(d.claim('s', 'k', staticData, 1)).toBe(true);
+	});
+});
+
+describe('enrichment decisions', () => {
+	test('needsEnrichment', () => {
+		expect(needsEnrichment(normalizeDelivery(ULTRAVOX))).toBe(true);
+		expect(needsEnrichment(normalizeDelivery(FLAT))).toBe(false);
+		expect(needsEnrichment(normalizeDelivery({ event: 'call.started', data: { call_id: 'c' } }))).toBe(false);
+		expect(needsEnrichment(normalizeDelivery({ event: 'call.ended', data: {} }))).toBe(false);
+	});
+
+	test.each([
+		[{ status: 'ended', transcript: null, duration_seconds: 40 }, true],
+		[{ status: 'completed', transcript: [], duration_seconds: 40 }, true],
+		[{ status: 'in_progress', transcript: null }, true],
+		[{ status: 'ended', transcript: [{ text: 'hi' }] }, false],
+		[{ status: 'failed', transcript: null }, false],
+		[{ status: 'cancelled', transcript: null }, false],
+		[{ status: 'ended', transcript: null, duration_seconds: 0 }, false],
+		[{ status: 'ended', transcript: null, call_settings: { transcription_enabled: false } }, false],
+	])('transcriptExpected(%p) = %p', (call, expected) => {
+		expect(transcriptExpected(call as any)).toBe(expected);
+	});
+
+	test('mergeCall fills only what the webhook lacked and keeps the API call', () => {
+		const merged = mergeCall(normalizeDelivery(ULTRAVOX), {
+			id: 'uv_call_123',
+			status: 'completed',
+			agent_id: 'truedy_agent',
+			summary: 'API summary',
+			transcript: [{ speaker: 'agent', text: 'Hi' }],
+			recording_url: 'https://rec',
+			to_number: '+1',
+		});
+		expect(merged).toMatchObject({
+			agentId: 'uv_agent_123',
+			summary: 'Long summary',
+			status: 'ended',
+			transcript: [{ speaker: 'agent', text: 'Hi' }],
+			recordingUrl: 'https://rec',
+			call: expect.objectContaining({ phone_number: '+1', status: 'ended', api_status: 'completed' }),
+		});
+	});
+});
