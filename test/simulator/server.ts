@@ -126,6 +126,9 @@ class Simulator implements TruedySimulator {
 	readonly webhookDeliveries: DeliveryRecord[] = [];
 	/** What example workflows "wrote to the CRM" (POST /__sim/crm), so demos and e2e tests can see outcomes. */
 	readonly crmRecords: Array<Record<string, unknown>> = [];
+	/** API requests being answered right now, and the most at once since the last reset. */
+	inFlight = 0;
+	maxInFlight = 0;
 
 	private readonly server: Server;
 	private readonly sockets = new Set<Socket>();
@@ -220,6 +223,7 @@ class Simulator implements TruedySimulator {
 		this.requests.length = 0;
 		this.webhookDeliveries.length = 0;
 		this.crmRecords.length = 0;
+		this.maxInFlight = 0;
 		this.calls.clear();
 		this.idempotency.clear();
 		this.rateWindows.clear();
@@ -370,12 +374,18 @@ class Simulator implements TruedySimulator {
 			clientIp: ctx.clientIp,
 		};
 		this.requests.push(record);
-		const result = await this.dispatch(ctx);
-		record.status = result.status;
-		if (result.requestId) record.requestId = result.requestId;
-		if (this.options.latencyMs > 0) await delay(this.options.latencyMs, this.lifetime.signal);
-		const body = result.rawBody ?? JSON.stringify(result.payload);
-		writeJson(res, result.status, body, { 'X-Request-Id': result.requestId ?? ctx.requestId, ...result.headers });
+		this.inFlight++;
+		this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+		try {
+			const result = await this.dispatch(ctx);
+			record.status = result.status;
+			if (result.requestId) record.requestId = result.requestId;
+			if (this.options.latencyMs > 0) await delay(this.options.latencyMs, this.lifetime.signal);
+			const body = result.rawBody ?? JSON.stringify(result.payload);
+			writeJson(res, result.status, body, { 'X-Request-Id': result.requestId ?? ctx.requestId, ...result.headers });
+		} finally {
+			this.inFlight--;
+		}
 	}
 
 	private async dispatch(ctx: Ctx): Promise<ApiResult> {

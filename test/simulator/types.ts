@@ -180,6 +180,9 @@ export interface TruedySimulator {
 	webhookDeliveries: DeliveryRecord[];
 	/** Records that example workflows posted to POST /__sim/crm. */
 	crmRecords: Array<Record<string, unknown>>;
+	/** API requests being answered now, and the most at once since the last reset. */
+	inFlight: number;
+	maxInFlight: number;
 	configure(patch: SimulatorOptionsPatch): void;
 	reset(): void;
 	addAgent(agent: Partial<SimAgent> & { name: string }): SimAgent;

@@ -45,7 +45,14 @@ export interface PlaceCallRun {
 export async function runPlaceCall(sim: TruedySimulator, run: PlaceCallRun): Promise<RunResult> {
 	return await runWorkflow({
 		...singleNodeWorkflow({
-			parameters: { resource: 'call', operation: 'place', ...run.parameters },
+			parameters: {
+				resource: 'call',
+				operation: 'place',
+				...run.parameters,
+				// One call at a time unless a test says otherwise, so request order is item order;
+				// test/place-call/concurrency.test.ts covers concurrent runs.
+				options: { concurrency: 1, ...(run.parameters.options as IDataObject | undefined) },
+			},
 			...run.settings,
 		}),
 		items: run.items,

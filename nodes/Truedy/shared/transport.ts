@@ -1,4 +1,5 @@
 import type {
+	ICredentialDataDecryptedObject,
 	IDataObject,
 	IExecuteFunctions,
 	IHttpRequestMethods,
@@ -71,16 +72,21 @@ export async function truedyRequest(
 	const policy = { ...DEFAULT_RETRY_POLICY, ...request.retry };
 	const signal = cancelSignalOf(this);
 	const canRetryFailures = request.method === 'GET' || Boolean(request.idempotencyKey);
-	const options = await buildOptions.call(this, request);
+	const credentials = await credentialsOf(this);
+	const options = buildOptions(request, credentials);
+	const gate = rateGateOf(this);
 	let waitedMs = 0;
 
 	for (let attempt = 1; ; attempt++) {
+		const gateWait = gate.blockedUntil - Date.now();
+		if (gateWait > 0) await sleepWithAbort(gateWait, signal);
 		let response: IN8nHttpFullResponse;
 		try {
 			response = (await this.helpers.httpRequestWithAuthentication.call(
 				this,
 				CREDENTIAL_TYPE,
 				options,
+				{ credentialsDecrypted: { id: '', name: '', type: CREDENTIAL_TYPE, data: credentials } },
 			)) as IN8nHttpFullResponse;
 		} catch (error) {
 			if (signal?.aborted) throw cancelledError(this, request);
@@ -101,16 +107,38 @@ export async function truedyRequest(
 		if (delay === undefined || !canWait(attempt, waitedMs, delay, policy)) {
 			throw apiError(this, status, body, request, attempt);
 		}
+		// A 429 pauses every request of this node run, not just the one that hit it.
+		if (status === 429) gate.blockedUntil = Math.max(gate.blockedUntil, Date.now() + delay);
 		waitedMs += delay;
 		await sleepWithAbort(delay, signal);
 	}
 }
 
-async function buildOptions(
-	this: TruedyContext,
-	request: TruedyRequest,
-): Promise<IHttpRequestOptions> {
-	const credentials = await this.getCredentials<{ baseUrl?: string }>(CREDENTIAL_TYPE);
+type TruedyCredentials = ICredentialDataDecryptedObject & { baseUrl?: string };
+
+/** Per node run: credentials are decrypted once, and a 429 holds back all of its requests. */
+const credentialsByRun = new WeakMap<TruedyContext, Promise<TruedyCredentials>>();
+const rateGateByRun = new WeakMap<TruedyContext, { blockedUntil: number }>();
+
+async function credentialsOf(context: TruedyContext): Promise<TruedyCredentials> {
+	let credentials = credentialsByRun.get(context);
+	if (!credentials) {
+		credentials = context.getCredentials<TruedyCredentials>(CREDENTIAL_TYPE);
+		credentialsByRun.set(context, credentials);
+	}
+	return await credentials;
+}
+
+function rateGateOf(context: TruedyContext): { blockedUntil: number } {
+	let gate = rateGateByRun.get(context);
+	if (!gate) {
+		gate = { blockedUntil: 0 };
+		rateGateByRun.set(context, gate);
+	}
+	return gate;
+}
+
+function buildOptions(request: TruedyRequest, credentials: TruedyCredentials): IHttpRequestOptions {
 	const headers: IDataObject = { Accept: 'application/json' };
 	if (request.idempotencyKey) headers['X-Idempotency-Key'] = request.idempotencyKey;
 	return {

@@ -10,12 +10,16 @@ import { jsonParse, NodeConnectionTypes } from 'n8n-workflow';
 import { agentLocator } from '../../shared/descriptions';
 import { normalizeCall } from '../../shared/call';
 import { mapItems } from '../../shared/items';
+import { createPacer } from '../../shared/pacer';
 import { normalizePhoneNumber } from '../../shared/phone';
 import { truedyRequest } from '../../shared/transport';
 import { fieldError, quote } from '../../shared/validation';
 import { readWaitSettings, waitForPlacedCalls, waitOptionsDescription } from '../../shared/waitForCall';
 
 const showFor = { resource: ['call'], operation: ['place'] };
+
+/** Calls created at once by default; see docs/benchmarks.md. */
+const DEFAULT_CONCURRENCY = 10;
 
 export const placeCallDescription: INodeProperties[] = [
 	{
@@ -163,6 +167,24 @@ export const placeCallDescription: INodeProperties[] = [
 		displayOptions: { show: showFor },
 		options: [
 			{
+				displayName: 'Calls per Minute',
+				name: 'callsPerMinute',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description:
+					'Start at most this many calls per minute, evenly spaced, to stay under your plan. 0 means no pacing; rate limits Truedy reports are always honoured.',
+			},
+			{
+				displayName: 'Concurrency',
+				name: 'concurrency',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 100 },
+				default: DEFAULT_CONCURRENCY,
+				description:
+					'How many calls are being created at once. Output order always follows input order.',
+			},
+			{
 				displayName: 'Default Country',
 				name: 'defaultCountry',
 				type: 'string',
@@ -199,10 +221,15 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 	const firstInvalid = prepared.find((item) => 'error' in item);
 	if (firstInvalid && 'error' in firstInvalid && !this.continueOnFail()) throw firstInvalid.error;
 
+	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+	const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? DEFAULT_CONCURRENCY)) || 1);
+	const waitForSlot = createPacer(Number(options.callsPerMinute ?? 0), this.getExecutionCancelSignal());
+
 	const placed = await mapItems.call(this, async ({ itemIndex }) => {
 		const item = prepared[itemIndex];
 		if ('error' in item) throw item.error;
 		const { body, idempotencyKey } = item;
+		await waitForSlot();
 		const { data } = await truedyRequest.call(this, {
 			method: 'POST',
 			path: '/calls',
@@ -211,7 +238,7 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 			itemIndex,
 		});
 		return normalizeCall(data as IDataObject);
-	});
+	}, concurrency);
 
 	const waitForEnd = this.getNodeParameter('waitForEnd', 0, false) as boolean;
 	if (!waitForEnd || runsAsAiTool(this)) return placed;
