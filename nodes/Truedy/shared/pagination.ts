@@ -34,3 +34,9 @@ export async function fetchList(
 		if (!hasMore || page.length === 0) return maxItems === undefined ? items : items.slice(0, maxItems);
 	}
 }
+
+/** The item's Limit, or undefined for Return All. */
+export function listLimit(context: IExecuteFunctions, itemIndex: number): number | undefined {
+	const returnAll = context.getNodeParameter('returnAll', itemIndex, false) as boolean;
+	return returnAll ? undefined : (context.getNodeParameter('limit', itemIndex, 50) as number);
+}

@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { returnAllAndLimit } from '../../shared/descriptions';
 import { mapItems } from '../../shared/items';
-import { fetchList } from '../../shared/pagination';
+import { fetchList, listLimit } from '../../shared/pagination';
 
 const showFor = { resource: ['agent'], operation: ['getAll'] };
 
@@ -41,8 +41,7 @@ export const getManyAgentsDescription: INodeProperties[] = [
 
 export async function getManyAgents(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await mapItems.call(this, async ({ itemIndex }) => {
-		const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
-		const limit = returnAll ? undefined : (this.getNodeParameter('limit', itemIndex, 50) as number);
+		const limit = listLimit(this, itemIndex);
 		const filters = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;
 		const qs: IDataObject = {};
 		if (filters.status) qs.status = filters.status;

@@ -9,7 +9,7 @@ import type {
 import { normalizeCall } from '../../shared/call';
 import { returnAllAndLimit } from '../../shared/descriptions';
 import { mapItems } from '../../shared/items';
-import { fetchList } from '../../shared/pagination';
+import { fetchList, listLimit } from '../../shared/pagination';
 
 const showFor = { resource: ['call'], operation: ['getAll'] };
 
@@ -86,8 +86,7 @@ export const getManyCallsDescription: INodeProperties[] = [
 
 export async function getManyCalls(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await mapItems.call(this, async ({ itemIndex }) => {
-		const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
-		const limit = returnAll ? undefined : (this.getNodeParameter('limit', itemIndex, 50) as number);
+		const limit = listLimit(this, itemIndex);
 		const filters = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;
 		const qs: IDataObject = {};
 		if (filters.direction) qs.direction = filters.direction;
