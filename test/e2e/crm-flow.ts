@@ -119,6 +119,8 @@ export interface FlowResult {
 
 /** Runs the place-calls workflow with the CLI and waits until every call's end reached the CRM. */
 export async function runCrmToCallFlow(env: FlowEnvironment, timeoutMs = 60_000): Promise<FlowResult> {
+	const earlier = new Set((await env.n8n.listExecutions(env.endedWorkflowId)).map((execution) => execution.id));
+	const crmBefore = env.simulator.crmRecords.length;
 	const placeRun = await env.n8n.executeWorkflow(env.placeWorkflowId);
 	if (placeRun.status !== 'success') {
 		throw new Error(`place-calls run ended ${placeRun.status}: ${JSON.stringify(placeRun.data?.resultData?.error)}`);
@@ -126,8 +128,9 @@ export async function runCrmToCallFlow(env: FlowEnvironment, timeoutMs = 60_000)
 	const contacts = nodeOutput(placeRun, 'New CRM contacts').map((item) => item.json as any);
 	const calls = nodeOutput(placeRun, 'Call contact').map((item) => item.json as any);
 
-	await env.simulator.waitFor(() => env.simulator.crmRecords.length >= calls.length, timeoutMs);
-	const triggerExecutions = await env.n8n.waitForExecutions(env.endedWorkflowId, calls.length, timeoutMs);
+	await env.simulator.waitFor(() => env.simulator.crmRecords.length >= crmBefore + calls.length, timeoutMs);
+	const all = await env.n8n.waitForExecutions(env.endedWorkflowId, earlier.size + calls.length, timeoutMs);
+	const triggerExecutions = all.filter((execution) => !earlier.has(execution.id));
 	const executionByCall = new Map<string, string>();
 	for (const execution of triggerExecutions) {
 		const full = await env.n8n.getExecution(execution.id, true);

@@ -3,6 +3,7 @@
 // 429 gate, through the real engine against the simulator.
 import { startSimulator, SIM_AGENTS } from '../simulator/server';
 import type { TruedySimulator } from '../simulator/server';
+import type { INodeParameters } from 'n8n-workflow';
 import { NODE, agentById, callRequests, callsPerNumber, idempotencyKeyOf, items, runPlaceCall, usNumber } from '../support/place-call-helpers';
 
 let sim: TruedySimulator;
@@ -16,12 +17,12 @@ beforeEach(() => {
 });
 
 const contacts = (n: number) => Array.from({ length: n }, (_, i) => ({ phone: usNumber(i), i }));
-const parameters = (options: Record<string, unknown>) => ({
+const parameters = (options: Record<string, unknown>): INodeParameters => ({
 	agent: agentById(SIM_AGENTS.active),
 	phoneNumber: '={{ $json.phone }}',
 	variablesInput: 'keyValue',
 	variables: { variable: [{ name: 'row', value: '={{ $json.i }}' }] },
-	options,
+	options: options as INodeParameters,
 });
 
 test.each([1, 5, 10])('concurrency %i: never more in flight, output in input order with pairedItem', async (concurrency) => {
