@@ -25,10 +25,13 @@ import {
 	validationError,
 	writeJson,
 } from './http-util';
+import { AFTER_FAULTS, FaultInjector, malformedBody } from './faults';
 import type {
 	CallTimings,
 	CanonicalStatus,
 	DeliveryRecord,
+	FaultKind,
+	FaultRecord,
 	RecordedRequest,
 	SimAgent,
 	SimCall,
@@ -42,6 +45,7 @@ import { buildCallEndedEvent, prepareDelivery, PreparedDelivery, sendDelivery, W
 
 export * from './types';
 export { SIM_AGENTS, SIM_NUMBERS } from './agents';
+export { FAULT_KINDS, seededUnit } from './faults';
 
 export const BASE_PATH = '/api/public/v1';
 export const CONTROL_PREFIX = '/__sim';
@@ -139,6 +143,7 @@ class Simulator implements TruedySimulator {
 	private readonly pendingDeliveries = new Set<Promise<void>>();
 	private creditsUsed = 0;
 	private seq = 0;
+	private readonly faults = new FaultInjector();
 	private closed = false;
 	/** Aborted on close(): cuts latency sleeps short. */
 	private readonly lifetime = newScope();
@@ -162,6 +167,7 @@ class Simulator implements TruedySimulator {
 		route('POST', '/calls/:id/advance', (_ctx, [id]) => this.control(this.render(this.advanceCall(id)))),
 		route('POST', '/calls/:id/status', (ctx, [id]) => this.control(this.render(this.setCallStatus(id, this.controlField(ctx, 'status') ?? '')))),
 		route('GET', '/deliveries', () => this.control(this.webhookDeliveries)),
+		route('GET', '/faults', () => this.control({ counts: this.faultCounts(), log: this.faultLog })),
 		route('GET', '/config', () => this.control(this.serializableOptions())),
 		route('POST', '/configure', (ctx) => {
 			this.configure(this.controlBody(ctx) as SimulatorOptionsPatch);
@@ -183,6 +189,7 @@ class Simulator implements TruedySimulator {
 	constructor(options: StartOptions) {
 		this.applyPatch(options as SimulatorOptionsPatch);
 		this.rebuildAgents();
+		this.faults.configure(this.options.faults);
 		this.server = createServer((req, res) => void this.handle(req, res));
 		this.server.on('connection', (socket: Socket) => {
 			this.sockets.add(socket);
@@ -213,6 +220,15 @@ class Simulator implements TruedySimulator {
 		if ('agents' in patch || 'extraAgents' in patch) this.rebuildAgents();
 		if ('rateLimit' in patch || 'apiKey' in patch) this.rateWindows.clear();
 		if ('credits' in patch) this.creditsUsed = 0;
+		if ('faults' in patch) this.faults.configure(this.options.faults);
+	}
+
+	get faultLog(): FaultRecord[] {
+		return this.faults.log;
+	}
+
+	faultCounts(): Record<FaultKind, number> {
+		return this.faults.counts();
 	}
 
 	reset(): void {
@@ -228,6 +244,7 @@ class Simulator implements TruedySimulator {
 		this.idempotency.clear();
 		this.rateWindows.clear();
 		this.creditsUsed = 0;
+		this.faults.reset();
 	}
 
 	addAgent(partial: Partial<SimAgent> & { name: string }): SimAgent {
@@ -334,7 +351,7 @@ class Simulator implements TruedySimulator {
 		try {
 			const ctx = await this.buildContext(req);
 			if (ctx.fullPath === CONTROL_PREFIX || ctx.fullPath.startsWith(CONTROL_PREFIX + '/')) return this.handleControl(ctx, res);
-			await this.handleApi(ctx, res);
+			await this.handleApi(ctx, req, res);
 		} catch (e) {
 			writeJson(res, 500, JSON.stringify({ error: { code: 'internal_error', message: String((e as Error)?.stack ?? e) } }));
 		}
@@ -359,7 +376,7 @@ class Simulator implements TruedySimulator {
 		};
 	}
 
-	private async handleApi(ctx: Ctx, res: ServerResponse): Promise<void> {
+	private async handleApi(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Promise<void> {
 		const record: RecordedRequest = {
 			method: ctx.method,
 			path: ctx.path,
@@ -377,14 +394,91 @@ class Simulator implements TruedySimulator {
 		this.inFlight++;
 		this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
 		try {
-			const result = await this.dispatch(ctx);
+			const decision = this.faults.decide(this.faultRequest(ctx));
+			const fault = decision?.fault;
+			const logFault = (extra: Partial<FaultRecord> = {}) => {
+				record.fault = fault;
+				this.faults.log.push({
+					fault: fault!,
+					source: decision!.source,
+					method: ctx.method,
+					path: ctx.path,
+					requestId: record.requestId,
+					occurrence: decision!.occurrence,
+					at: Date.now(),
+					...extra,
+				});
+			};
+			if (fault === 'resetBefore') {
+				logFault();
+				req.socket.destroy();
+				return;
+			}
+			const result = fault === 'status503' || fault === 'status429' ? this.injectedError(ctx, fault) : await this.dispatch(ctx);
 			record.status = result.status;
 			if (result.requestId) record.requestId = result.requestId;
-			if (this.options.latencyMs > 0) await delay(this.options.latencyMs, this.lifetime.signal);
+			if (result.headers?.['Idempotent-Replayed'] === 'true') record.replayed = true;
 			const body = result.rawBody ?? JSON.stringify(result.payload);
-			writeJson(res, result.status, body, { 'X-Request-Id': result.requestId ?? ctx.requestId, ...result.headers });
+			if (fault && AFTER_FAULTS.has(fault)) logFault({ handledStatus: result.status, callId: this.createdCallId(ctx, result.status, body) });
+			else if (fault) logFault();
+			if (this.options.latencyMs > 0) await delay(this.options.latencyMs, this.lifetime.signal);
+			if (fault === 'resetAfter') {
+				req.socket.destroy();
+				return;
+			}
+			if (fault === 'slow') await delay(this.faults.slowMs, this.lifetime.signal);
+			if (fault === 'status500') {
+				const error = this.errorResult(ctx, new ApiError(500, 'internal_error', 'Injected fault: the server failed after handling the request'));
+				writeJson(res, 500, JSON.stringify(error.payload), { 'X-Request-Id': ctx.requestId });
+				return;
+			}
+			writeJson(res, result.status, fault === 'malformedJson' ? malformedBody(body) : body, {
+				'X-Request-Id': result.requestId ?? ctx.requestId,
+				...result.headers,
+			});
 		} finally {
 			this.inFlight--;
+		}
+	}
+
+	/** What the fault injector matches on; `stableKey` avoids random call ids so seeded decisions repeat. */
+	private faultRequest(ctx: Ctx) {
+		const m = /^\/(calls|agents)\/([^/]+)$/.exec(ctx.path);
+		const route = m ? `/${m[1]}/:id` : ctx.path;
+		const call = m && m[1] === 'calls' ? this.calls.get(m[2]) : undefined;
+		return {
+			method: ctx.method,
+			path: ctx.path,
+			route,
+			headers: ctx.headers,
+			rawBody: ctx.rawBody,
+			canonicalBody: ctx.body.ok ? canonicalJson(ctx.body.value) : ctx.rawBody,
+			stableKey: call ? `/calls/to:${call.to}` : ctx.path,
+		};
+	}
+
+	/** The answer of a before-fault (503, 429); the request is not handled. */
+	private injectedError(ctx: Ctx, fault: 'status503' | 'status429'): ApiResult {
+		if (fault === 'status503') {
+			return this.errorResult(ctx, new ApiError(503, 'service_unavailable', 'Injected fault: the service is unavailable'));
+		}
+		const ms = this.faults.retryAfterMs;
+		return this.errorResult(
+			ctx,
+			new ApiError(429, 'rate_limit_exceeded', 'Injected fault: rate limit exceeded', { reset_at: new Date(Date.now() + ms).toISOString() }, {
+				'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))),
+			}),
+		);
+	}
+
+	private createdCallId(ctx: Ctx, status: number, body: string): string | undefined {
+		if (ctx.method !== 'POST' || ctx.path !== '/calls' || status !== 201) return undefined;
+		try {
+			const parsed = JSON.parse(body);
+			const id = parsed?.data?.id ?? parsed?.id;
+			return typeof id === 'string' ? id : undefined;
+		} catch {
+			return undefined;
 		}
 	}
 

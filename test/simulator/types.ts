@@ -129,6 +129,75 @@ export interface SimulatorOptions {
 	/** When set, GET /calls accepts a `status` filter only in this vocabulary and answers 422 to the other spelling. */
 	statusFilterVocabulary?: StatusVocabulary;
 	webhook?: WebhookOptions;
+	/** Fault injection (unset: none). See faults.ts and README.md › Faults. */
+	faults?: FaultOptions;
+}
+
+/**
+ * Injected faults. "Before" faults replace the handling (nothing happens on the server);
+ * "after" faults spoil the answer of a request that was handled (for POST /calls: the call exists).
+ * - status500: handled, then answered 500 internal_error (after)
+ * - status503: answered 503 service_unavailable, not handled (before)
+ * - resetBefore: connection destroyed before handling (before)
+ * - resetAfter: handled, then the connection is destroyed without an answer (after)
+ * - slow: handled, the answer is held `slowMs` (after; past a short client time-out)
+ * - malformedJson: handled, the answer's status is kept and its JSON body cut in half (after)
+ * - status429: answered 429 rate_limit_exceeded with reset_at/Retry-After `retryAfterMs` ahead (before)
+ * "402 after N calls" is the `credits` option.
+ */
+export type FaultKind = 'status500' | 'status503' | 'resetBefore' | 'resetAfter' | 'slow' | 'malformedJson' | 'status429';
+
+/** A deterministic fault. All given conditions must hold. */
+export interface FaultRule {
+	fault: FaultKind;
+	/** e.g. 'POST'. */
+	method?: string;
+	/** The API path without the base ('/calls', '/calls/call_x') or a route template ('/calls/:id'). */
+	path?: string;
+	/** 1-based: the Nth time an identical request (same method, path and body) arrives, e.g. [1] = every first attempt. */
+	occurrence?: number[];
+	/** 1-based positions among the requests this rule matched (method, path, body, occurrence, when). */
+	nth?: number[];
+	/** Fire at most this many times. */
+	times?: number;
+	/** Live for this long after the faults were configured (e.g. a 429 storm). */
+	forMs?: number;
+	/** The raw body contains this text (e.g. a phone number: that item only). */
+	bodyIncludes?: string;
+	/** In-process only: any predicate. */
+	when?: (req: { method: string; path: string; route: string; headers: Record<string, string>; rawBody: string }) => boolean;
+}
+
+export interface FaultOptions {
+	/** Seed of the rate decisions (default 1). A decision depends only on the seed and the request's content and repetition, not on timing. */
+	seed?: number;
+	/** Probability per API request of each fault; their sum should be at most 1. */
+	rates?: Partial<Record<FaultKind, number>>;
+	/** Limit the rates to these requests (default: every API request). */
+	ratesFor?: { method?: string; path?: string };
+	/** Checked in order before the rates; the first that fires wins. */
+	rules?: FaultRule[];
+	/** How long a 'slow' answer is held (default 5000 ms). */
+	slowMs?: number;
+	/** How far ahead an injected 429's reset_at / Retry-After lies (default 200 ms). */
+	retryAfterMs?: number;
+	/** Obey an `X-Sim-Fault: <kind>` request header (default true). */
+	honourHeader?: boolean;
+}
+
+export interface FaultRecord {
+	fault: FaultKind;
+	source: 'header' | 'rule' | 'rate';
+	method: string;
+	path: string;
+	requestId: string;
+	/** How many times this identical request had arrived, this one included. */
+	occurrence: number;
+	/** For after-faults: the status the handler produced (e.g. 201 = the call was created). */
+	handledStatus?: number;
+	/** For after-faults on POST /calls that created (or replayed) a call. */
+	callId?: string;
+	at: number;
 }
 
 /** Patch accepted by configure(): `null` clears an optional setting / restores a default. */
@@ -150,6 +219,10 @@ export interface RecordedRequest {
 	receivedAt: number;
 	requestId: string;
 	clientIp: string;
+	/** The injected fault, if any (see FaultKind). */
+	fault?: FaultKind;
+	/** Answered from the idempotency store (Idempotent-Replayed: true). */
+	replayed?: boolean;
 }
 
 export interface DeliveryRecord {
@@ -183,6 +256,10 @@ export interface TruedySimulator {
 	/** API requests being answered now, and the most at once since the last reset. */
 	inFlight: number;
 	maxInFlight: number;
+	/** Every injected fault since the last reset, in order. */
+	readonly faultLog: FaultRecord[];
+	/** Injected faults by kind since the last reset. */
+	faultCounts(): Record<FaultKind, number>;
 	configure(patch: SimulatorOptionsPatch): void;
 	reset(): void;
 	addAgent(agent: Partial<SimAgent> & { name: string }): SimAgent;

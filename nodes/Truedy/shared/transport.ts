@@ -48,16 +48,35 @@ export interface RetryPolicy {
 	maxAttempts: number;
 	baseDelayMs: number;
 	maxDelayMs: number;
+	/** Time-out of one attempt (default 30 s); a timed-out attempt counts as a network error. */
+	requestTimeoutMs?: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 	maxTotalWaitMs: 120_000,
 	maxAttempts: 8,
 	baseDelayMs: 500,
 	maxDelayMs: 30_000,
-};
+	requestTimeoutMs: 30_000,
+});
 
 const REQUEST_TIMEOUT_MS = 30_000;
+
+let retryPolicyDefaults: RetryPolicy = { ...DEFAULT_RETRY_POLICY };
+
+/**
+ * For tests only: changes the policy every request starts from (e.g. a 300 ms time-out and short
+ * backoff, so fault-injection suites run in seconds) and returns a function that restores it.
+ * Deliberately not reachable from node parameters, credentials or environment variables: users
+ * always get {@link DEFAULT_RETRY_POLICY}.
+ */
+export function overrideRetryPolicyForTests(patch: Partial<RetryPolicy>): () => void {
+	const previous = retryPolicyDefaults;
+	retryPolicyDefaults = { ...previous, ...patch };
+	return () => {
+		retryPolicyDefaults = previous;
+	};
+}
 
 interface TruedyErrorBody {
 	error?: { code?: string; message?: string; details?: IDataObject };
@@ -69,13 +88,20 @@ export async function truedyRequest(
 	this: TruedyContext,
 	request: TruedyRequest,
 ): Promise<TruedyResponse<unknown>> {
-	const policy = { ...DEFAULT_RETRY_POLICY, ...request.retry };
+	const policy: RetryPolicy = { ...retryPolicyDefaults, ...request.retry };
 	const signal = cancelSignalOf(this);
 	const canRetryFailures = request.method === 'GET' || Boolean(request.idempotencyKey);
 	const credentials = await credentialsOf(this);
-	const options = buildOptions(request, credentials);
+	const options = buildOptions(request, credentials, policy.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
 	const gate = rateGateOf(this);
 	let waitedMs = 0;
+	// Set once an attempt may have taken effect without us seeing the answer (lost connection,
+	// 5xx, unreadable answer): whatever error ends the request then has to say so.
+	let outcomeUnknown = false;
+	const fail = (error: NodeApiError) => {
+		if (outcomeUnknown) uncertainErrors.add(error);
+		return error;
+	};
 
 	for (let attempt = 1; ; attempt++) {
 		const gateWait = gate.blockedUntil - Date.now();
@@ -90,9 +116,10 @@ export async function truedyRequest(
 			)) as IN8nHttpFullResponse;
 		} catch (error) {
 			if (signal?.aborted) throw cancelledError(this, request);
+			if (mayHaveArrived(error)) outcomeUnknown = true;
 			const delay = backoffDelay(attempt, policy);
 			if (!canRetryFailures || !canWait(attempt, waitedMs, delay, policy)) {
-				throw networkError(this, error, request, attempt);
+				throw fail(networkError(this, error, request, attempt, outcomeUnknown));
 			}
 			waitedMs += delay;
 			await sleepWithAbort(delay, signal);
@@ -100,12 +127,27 @@ export async function truedyRequest(
 		}
 
 		const status = response.statusCode;
-		const body = response.body as IDataObject | undefined;
-		if (status >= 200 && status < 300) return unwrapEnvelope(body);
+		if (status >= 200 && status < 300) {
+			const data = response.body as unknown;
+			if (status === 204 || (typeof data === 'object' && data !== null)) return unwrapEnvelope(data);
+			// The answer is not JSON (cut off or mangled on the way), but the request may have taken
+			// effect: like a lost connection, it is retried only when that is safe.
+			outcomeUnknown = true;
+			const delay = backoffDelay(attempt, policy);
+			if (!canRetryFailures || !canWait(attempt, waitedMs, delay, policy)) {
+				throw fail(unreadableAnswerError(this, status, request, attempt));
+			}
+			waitedMs += delay;
+			await sleepWithAbort(delay, signal);
+			continue;
+		}
 
+		// Some APIs repeat the credentials they got in their errors: never pass the key on.
+		const body = redactSecret(response.body, credentials.apiKey) as IDataObject | undefined;
+		if (status >= 500) outcomeUnknown = true;
 		const delay = retryDelay(status, body, response.headers, attempt, policy, canRetryFailures);
 		if (delay === undefined || !canWait(attempt, waitedMs, delay, policy)) {
-			throw apiError(this, status, body, request, attempt);
+			throw fail(apiError(this, status, body, request, attempt, outcomeUnknown));
 		}
 		// A 429 pauses every request of this node run, not just the one that hit it.
 		if (status === 429) gate.blockedUntil = Math.max(gate.blockedUntil, Date.now() + delay);
@@ -115,6 +157,22 @@ export async function truedyRequest(
 }
 
 type TruedyCredentials = ICredentialDataDecryptedObject & { baseUrl?: string };
+
+const uncertainErrors = new WeakSet<Error>();
+
+/**
+ * Whether a request that failed with this error may still have taken effect (e.g. the call was
+ * created but the answer was lost). Errors of requests that were answered and refused are false.
+ */
+export function mayHaveTakenEffect(error: unknown): boolean {
+	return typeof error === 'object' && error !== null && uncertainErrors.has(error as Error);
+}
+
+/** Refused or unresolved connections never reached Truedy; any other network failure may have. */
+function mayHaveArrived(error: { code?: string; cause?: { code?: string } } | undefined): boolean {
+	const code = error?.cause?.code ?? error?.code;
+	return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(String(code));
+}
 
 /** Per node run: credentials are decrypted once, and a 429 holds back all of its requests. */
 const credentialsByRun = new WeakMap<TruedyContext, Promise<TruedyCredentials>>();
@@ -138,7 +196,11 @@ function rateGateOf(context: TruedyContext): { blockedUntil: number } {
 	return gate;
 }
 
-function buildOptions(request: TruedyRequest, credentials: TruedyCredentials): IHttpRequestOptions {
+function buildOptions(
+	request: TruedyRequest,
+	credentials: TruedyCredentials,
+	timeoutMs: number,
+): IHttpRequestOptions {
 	const headers: IDataObject = { Accept: 'application/json' };
 	if (request.idempotencyKey) headers['X-Idempotency-Key'] = request.idempotencyKey;
 	return {
@@ -149,7 +211,7 @@ function buildOptions(request: TruedyRequest, credentials: TruedyCredentials): I
 		body: request.body,
 		headers,
 		json: true,
-		timeout: REQUEST_TIMEOUT_MS,
+		timeout: timeoutMs,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 	};
@@ -309,6 +371,7 @@ function apiError(
 	body: unknown,
 	request: TruedyRequest,
 	attempts: number,
+	outcomeUnknown: boolean,
 ): NodeApiError {
 	const errorBody = (typeof body === 'object' && body !== null ? body : {}) as TruedyErrorBody;
 	const code = errorBody.error?.code;
@@ -323,6 +386,7 @@ function apiError(
 	const detail = apiMessage && apiMessage !== advice.message ? `: ${apiMessage}` : '';
 	const parts = [
 		advice.description,
+		outcomeUnknown ? outcomeUnknownAdvice(request) : '',
 		attempts > 1 ? `Gave up after ${attempts} attempts.` : '',
 		requestId ? `Truedy request ID: ${requestId}.` : '',
 	];
@@ -338,12 +402,24 @@ function apiError(
 	);
 }
 
+/** `value` with every occurrence of `secret` (8+ characters) in its strings replaced by "[redacted]". */
+export function redactSecret(value: unknown, secret: unknown, depth = 0): unknown {
+	if (typeof secret !== 'string' || secret.trim().length < 8) return value;
+	if (typeof value === 'string') return value.split(secret.trim()).join('[redacted]');
+	if (typeof value !== 'object' || value === null || depth > 20) return value;
+	if (Array.isArray(value)) return value.map((entry) => redactSecret(entry, secret, depth + 1));
+	const result: IDataObject = {};
+	for (const [key, entry] of Object.entries(value)) result[key] = redactSecret(entry, secret, depth + 1) as IDataObject;
+	return result;
+}
+
 /** Rebuilds a transport failure from safe fields only, so request headers never leak. */
 function networkError(
 	context: TruedyContext,
 	error: { message?: string; code?: string; cause?: { code?: string; message?: string } },
 	request: TruedyRequest,
 	attempts: number,
+	outcomeUnknown: boolean,
 ): NodeApiError {
 	const code = error?.cause?.code ?? error?.code ?? 'NETWORK_ERROR';
 	const reason = error?.cause?.message ?? error?.message ?? 'no response';
@@ -356,10 +432,48 @@ function networkError(
 			message: `Could not reach Truedy${retried}: ${reason}`,
 			description: unsafe
 				? 'The request was not retried because it carries no idempotency key.'
-				: 'Check the Base URL in the Truedy API credential and the network.',
+				: [
+						'Check the Base URL in the Truedy API credential and the network.',
+						outcomeUnknown ? outcomeUnknownAdvice(request) : '',
+					]
+						.filter(Boolean)
+						.join(' '),
 			itemIndex: request.itemIndex,
 		},
 	);
+}
+
+/** A 2xx answer whose body is not JSON: the request may have taken effect. */
+function unreadableAnswerError(
+	context: TruedyContext,
+	status: number,
+	request: TruedyRequest,
+	attempts: number,
+): NodeApiError {
+	const retried = attempts > 1 ? ` (${attempts} attempts)` : '';
+	return new NodeApiError(
+		context.getNode(),
+		{ message: 'The answer is not valid JSON', httpCode: String(status) },
+		{
+			message: `Truedy's answer could not be read${retried}: it is not valid JSON`,
+			description: [
+				'The answer was probably cut off on the way. Try again later.',
+				outcomeUnknownAdvice(request),
+			]
+				.filter(Boolean)
+				.join(' '),
+			httpCode: String(status),
+			itemIndex: request.itemIndex,
+		},
+	);
+}
+
+/** For requests that change something (placing a call), when their outcome is unknown. */
+function outcomeUnknownAdvice(request: TruedyRequest): string {
+	if (request.method === 'GET') return '';
+	return request.idempotencyKey
+		? `Truedy may have created the call before the answer was lost: check Truedy before placing it again (idempotency key ${request.idempotencyKey}).`
+		: 'The request was not retried because it carries no idempotency key; Truedy may have created the call.';
 }
 
 function cancelledError(context: TruedyContext, request: TruedyRequest): NodeOperationError {

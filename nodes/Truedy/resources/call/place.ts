@@ -10,6 +10,7 @@ import { jsonParse, NodeConnectionTypes } from 'n8n-workflow';
 import { agentLocator } from '../../shared/descriptions';
 import { normalizeCall } from '../../shared/call';
 import { mapItems } from '../../shared/items';
+import { PlacedCallLedger } from '../../shared/ledger';
 import { createPacer } from '../../shared/pacer';
 import { normalizePhoneNumber } from '../../shared/phone';
 import { truedyRequest } from '../../shared/transport';
@@ -225,24 +226,39 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 	const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? DEFAULT_CONCURRENCY)) || 1);
 	const waitForSlot = createPacer(Number(options.callsPerMinute ?? 0), this.getExecutionCancelSignal());
 
-	const placed = await mapItems.call(this, async ({ itemIndex }) => {
-		const item = prepared[itemIndex];
-		if ('error' in item) throw item.error;
-		const { body, idempotencyKey } = item;
-		await waitForSlot();
-		const { data } = await truedyRequest.call(this, {
-			method: 'POST',
-			path: '/calls',
-			body,
-			idempotencyKey,
-			itemIndex,
-		});
-		return normalizeCall(data as IDataObject);
-	}, concurrency);
+	// n8n discards the output of a cancelled or failed run: the ledger logs what was created.
+	const ledger = new PlacedCallLedger(this);
+	const stopWatching = ledger.reportOnCancel(this.getExecutionCancelSignal());
+	let succeeded = false;
+	try {
+		const placed = await mapItems.call(this, async ({ itemIndex }) => {
+			const item = prepared[itemIndex];
+			if ('error' in item) throw item.error;
+			const { body, idempotencyKey } = item;
+			await waitForSlot();
+			ledger.sending(itemIndex, idempotencyKey);
+			const { data } = await truedyRequest
+				.call(this, { method: 'POST', path: '/calls', body, idempotencyKey, itemIndex })
+				.catch((error: unknown) => {
+					ledger.failed(itemIndex, error);
+					throw error;
+				});
+			const call = normalizeCall(data as IDataObject);
+			ledger.placed(itemIndex, call.id);
+			return call;
+		}, concurrency);
 
-	const waitForEnd = this.getNodeParameter('waitForEnd', 0, false) as boolean;
-	if (!waitForEnd || runsAsAiTool(this)) return placed;
-	return await waitForPlacedCalls.call(this, placed, readWaitSettings(this));
+		const waitForEnd = this.getNodeParameter('waitForEnd', 0, false) as boolean;
+		const result =
+			!waitForEnd || runsAsAiTool(this)
+				? placed
+				: await waitForPlacedCalls.call(this, placed, readWaitSettings(this));
+		succeeded = true;
+		return result;
+	} finally {
+		stopWatching();
+		if (!succeeded) ledger.report('failed');
+	}
 }
 
 /** As an AI agent's tool: a supply-data run, or an engine request that routes the output to `ai_tool`. */
@@ -293,18 +309,30 @@ function readVariables(this: IExecuteFunctions, itemIndex: number): Record<strin
 		entries = Object.entries(parsed);
 	} else {
 		const collection = this.getNodeParameter('variables', itemIndex, {}) as {
-			variable?: Array<{ name?: string; value?: unknown }>;
+			variable?: Array<{ name?: unknown; value?: unknown }>;
 		};
-		entries = (collection.variable ?? []).map(({ name, value }) => [String(name ?? '').trim(), value]);
+		entries = (collection.variable ?? []).map(({ name, value }) => {
+			// An expression can resolve to an object, which would be sent as "[object Object]".
+			if (typeof name === 'object' && name !== null) {
+				throw fieldError(this, itemIndex, 'Variables', `contain a name that is not text: ${quote(name)}`);
+			}
+			return [String(name ?? '').trim(), value];
+		});
 	}
 
 	const variables: Record<string, string> = {};
 	for (const [name, value] of entries) {
 		if (!name) throw fieldError(this, itemIndex, 'Variables', 'contain a variable without a name');
+		// n8n drops these keys from request bodies (prototype-pollution guard): say so, never lose them silently.
+		if (RESERVED_VARIABLE_NAMES.has(name)) {
+			throw fieldError(this, itemIndex, 'Variables', `contain the name "${name}", which n8n does not send; rename the variable`);
+		}
 		variables[name] = variableText(value);
 	}
 	return variables;
 }
+
+const RESERVED_VARIABLE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 function parseJsonObject(context: IExecuteFunctions, itemIndex: number, text: string): unknown {
 	if (text.trim() === '') return {};
@@ -328,8 +356,12 @@ function readCallSettings(this: IExecuteFunctions, itemIndex: number): IDataObje
 	if (settings.transcriptionEnabled !== undefined) {
 		result.transcription_enabled = Boolean(settings.transcriptionEnabled);
 	}
-	if (settings.greeting !== undefined && String(settings.greeting).trim() !== '') {
-		result.greeting = String(settings.greeting);
+	const greeting = settings.greeting;
+	if (typeof greeting === 'object' && greeting !== null) {
+		throw fieldError(this, itemIndex, 'Greeting', `must be text, got ${quote(greeting)}`);
+	}
+	if (greeting !== undefined && greeting !== null && String(greeting).trim() !== '') {
+		result.greeting = String(greeting);
 	}
 	if (settings.maxDuration !== undefined) {
 		result.max_duration = durationText(this, itemIndex, 'Max Duration (Seconds)', settings.maxDuration);
