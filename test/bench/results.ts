@@ -1,0 +1,127 @@
+/* eslint-disable */
+/** Shapes of the benchmark results (also saved as JSON so the report can be re-rendered) and stats helpers. */
+import type { MachineInfo, MemoryPeaks } from './proc-stats';
+import type { RawLoadResult } from './raw-load';
+import type { Variant } from './workflows';
+
+export type ScenarioKey = 'fast' | 'latency' | 'ratelimit';
+
+export interface ScenarioInfo {
+	key: ScenarioKey;
+	label: string;
+	latencyMs: number;
+	rateLimit?: { limit: number; windowMs: number };
+}
+
+/** One execution of one variant, counted from the simulator's request log and n8n's run data. */
+export interface VariantRun {
+	scenario: ScenarioKey;
+	variant: string;
+	run: number;
+	items: number;
+	status: string;
+	error?: string;
+	/** The node's own executionTime from the run data, ms. */
+	nodeMs: number;
+	/** Webhook request to response (whole execution incl. Code node and saving), ms. */
+	wallMs: number;
+	/** CPU time (utime + stime) of the n8n server and its task runner during the request, ms. */
+	cpuMs: number;
+	itemsOut: number;
+	postRequests: number;
+	rejected429: number;
+	callsCreated: number;
+	/** Calls created beyond the first for the same phone number. */
+	duplicateDials: number;
+	/** Leads that never got a call. */
+	lostItems: number;
+	/** Highest number of API requests the simulator answered at once. */
+	maxInFlight: number;
+	loadAverage: number;
+}
+
+export interface RawRun extends RawLoadResult {
+	scenario: ScenarioKey;
+	run: number;
+}
+
+export interface RssRun {
+	variant: string;
+	items: number;
+	status: string;
+	nodeMs: number;
+	callsCreated: number;
+	duplicateDials: number;
+	lostItems: number;
+	peaks: MemoryPeaks;
+}
+
+export interface TriggerResult {
+	deliveries: number;
+	concurrency: number;
+	acknowledged: number;
+	ackStatuses: Record<string, number>;
+	ackP50Ms: number;
+	ackP99Ms: number;
+	ackMaxMs: number;
+	durationMs: number;
+	executionsStarted: number;
+	executionsSucceeded: number;
+	/** Deliveries whose call id appears in no execution. */
+	lostDeliveries: number;
+	/** Call ids that started more than one execution. */
+	duplicateExecutions: number;
+	/** The first few non-2xx answers (status and body start). */
+	errorSamples: string[];
+}
+
+export interface Conditions {
+	otherN8nProcesses: number;
+	loadAverage: number;
+	at: string;
+}
+
+export interface BenchResults {
+	startedAt: string;
+	finishedAt: string;
+	wallMs: number;
+	machine: MachineInfo & { node: string; benchNode: string; n8n: string };
+	options: {
+		runs: number;
+		items: number;
+		rssItems: number;
+		concurrencies: number[];
+		defaultConcurrency: number;
+		expressionEngine: string;
+		latencyMs: number;
+		rateLimit: { limit: number; windowMs: number };
+	};
+	conditions: { before: Conditions; after: Conditions };
+	scenarios: ScenarioInfo[];
+	variants: Variant[];
+	runs: VariantRun[];
+	raw: RawRun[];
+	rss: RssRun[];
+	trigger?: TriggerResult;
+	/** The same deliveries to n8n's own Webhook node (→ No Operation), for comparison. */
+	plainWebhook?: TriggerResult;
+}
+
+export function median(values: number[]): number {
+	const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+	if (sorted.length === 0) return NaN;
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(values: number[], p: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	if (sorted.length === 0) return NaN;
+	const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+	return sorted[Math.min(sorted.length, rank) - 1];
+}
+
+export function itemsPerSecond(items: number, ms: number): number {
+	return ms > 0 ? (items * 1000) / ms : NaN;
+}

@@ -1,0 +1,607 @@
+/* eslint-disable */
+/**
+ * `npm run bench`: Place Call against n8n's HTTP Request node and against the simulator's raw
+ * capacity, in a real n8n 2.41.1 server (the e2e harness) talking to the Truedy simulator.
+ * Writes docs/benchmarks.md and docs/benchmarks.png. See test/bench/README.md.
+ *
+ *   npm run bench -- [--runs 3] [--items 1000] [--rss-items 10000] [--concurrency 5,10,20,50]
+ *                    [--deliveries 1000] [--webhook-deliveries 300] [--no-throughput] [--no-rss] [--no-trigger]
+ *                    [--expression-engine vm|quickjs|legacy] [--report-only results.json]
+ */
+import { spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+
+import { ensureN8nInstalled, N8nServer, packAndInstallPackage } from '../e2e/n8n-server';
+import type { N8nInstall } from '../e2e/n8n-server';
+import { startSimulator } from '../simulator/server';
+import type { TruedySimulator } from '../simulator/server';
+import { renderChart } from './chart';
+import { cpuMsOf, findN8nServerPid, loadAverage, machineInfo, otherN8nProcesses, processTree, sampleMemory } from './proc-stats';
+import type { RawLoadJob, RawLoadResult } from './raw-load';
+import { renderReport } from './report';
+import type { BenchResults, Conditions, RawRun, RssRun, ScenarioInfo, ScenarioKey, VariantRun } from './results';
+import { sleep, whileUnavailable } from './util';
+import { allExecutions, plainWebhookCallId, runTriggerLoad, triggerCallId } from './trigger-load';
+import {
+	AGENT_ID,
+	CREDENTIAL,
+	MAX_ITEMS,
+	TARGET_NODE,
+	throughputWorkflow,
+	TRIGGER_WEBHOOK_ID,
+	TRIGGER_WORKFLOW_ID,
+	triggerWorkflow,
+	PLAIN_WEBHOOK_PATH,
+	PLAIN_WEBHOOK_WORKFLOW_ID,
+	plainWebhookWorkflow,
+	WEBHOOK_CREDENTIAL,
+} from './workflows';
+import type { BenchWorkflow, Variant } from './workflows';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const DOCS = path.join(ROOT, 'docs');
+const LATENCY_MS = 50;
+const RATE_LIMIT = { limit: 100, windowMs: 2_000 };
+/** Calls per Minute for the paced variant: the simulated limit (100 per 2 s) per real minute. */
+const PACED_PER_MINUTE = (RATE_LIMIT.limit * 60_000) / RATE_LIMIT.windowMs;
+
+const log = (line: string): void => {
+	process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface BenchOptions {
+	runs: number;
+	items: number;
+	rssItems: number;
+	concurrencies: number[];
+	deliveries: number;
+	/** Deliveries to n8n's own Webhook node for comparison (0 = skip). */
+	webhookDeliveries: number;
+	triggerConcurrency: number;
+	rss: boolean;
+	trigger: boolean;
+	throughput: boolean;
+	/** N8N_EXPRESSION_ENGINE of the server; n8n's default is vm. */
+	expressionEngine: string;
+	reportOnly?: string;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+	const options: BenchOptions = {
+		runs: 3,
+		items: 1000,
+		rssItems: 10_000,
+		concurrencies: [5, 10, 20, 50],
+		deliveries: 1000,
+		webhookDeliveries: 300,
+		triggerConcurrency: 50,
+		rss: true,
+		trigger: true,
+		throughput: true,
+		expressionEngine: 'vm',
+	};
+	for (let i = 0; i < argv.length; i++) {
+		const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+		const value = (): string => {
+			const next = inline ?? argv[++i];
+			if (next === undefined) throw new Error(`${flag} needs a value`);
+			return next;
+		};
+		const count = (min: number, max: number): number => {
+			const number = Number(value());
+			if (!Number.isInteger(number) || number < min || number > max) throw new Error(`${flag} must be a whole number from ${min} to ${max}`);
+			return number;
+		};
+		switch (flag) {
+			case '--runs':
+				options.runs = count(1, 50);
+				break;
+			case '--items':
+				options.items = count(1, MAX_ITEMS);
+				break;
+			case '--rss-items':
+				options.rssItems = count(1, MAX_ITEMS);
+				break;
+			case '--concurrency':
+				options.concurrencies = value()
+					.split(',')
+					.map((part) => Number(part.trim()))
+					.filter((number) => Number.isInteger(number) && number >= 1 && number <= 100);
+				break;
+			case '--deliveries':
+				options.deliveries = count(1, 100_000);
+				break;
+			case '--webhook-deliveries':
+				options.webhookDeliveries = count(0, 100_000);
+				break;
+			case '--trigger-concurrency':
+				options.triggerConcurrency = count(1, 1000);
+				break;
+			case '--no-rss':
+				options.rss = false;
+				break;
+			case '--no-trigger':
+				options.trigger = false;
+				break;
+			case '--no-throughput':
+				options.throughput = false;
+				break;
+			case '--expression-engine':
+				options.expressionEngine = value();
+				break;
+			case '--report-only':
+				options.reportOnly = value();
+				break;
+			case '--help':
+				process.stdout.write(`${fs.readFileSync(__filename, 'utf8').split('*/')[0]}*/\n`);
+				process.exit(0);
+			default:
+				throw new Error(`unknown flag ${argv[i]} (see --help)`);
+		}
+	}
+	return options;
+}
+
+/** The node's default Concurrency, read from its source so the report names it. */
+export function nodeDefaultConcurrency(): number {
+	const source = fs.readFileSync(path.join(ROOT, 'nodes', 'Truedy', 'resources', 'call', 'place.ts'), 'utf8');
+	const match = /const DEFAULT_CONCURRENCY = (\d+);/.exec(source);
+	if (!match) throw new Error('DEFAULT_CONCURRENCY not found in place.ts');
+	return Number(match[1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios and variants
+
+export const SCENARIOS: ScenarioInfo[] = [
+	{ key: 'fast', label: 'No server latency', latencyMs: 0 },
+	{ key: 'latency', label: `${LATENCY_MS} ms server latency`, latencyMs: LATENCY_MS },
+	{ key: 'ratelimit', label: `Rate limit ${RATE_LIMIT.limit} per ${RATE_LIMIT.windowMs / 1000} s window`, latencyMs: 0, rateLimit: RATE_LIMIT },
+];
+
+export function buildVariants(options: BenchOptions, defaultConcurrency: number): Variant[] {
+	const sweep = options.concurrencies.filter((c) => c !== defaultConcurrency);
+	return [
+		{ key: 'place-default', label: `Place Call (default, concurrency ${defaultConcurrency})`, kind: 'place' },
+		...sweep.map((c): Variant => ({ key: `place-c${c}`, label: `Place Call, concurrency ${c}`, kind: 'place', concurrency: c })),
+		{ key: 'place-c1', label: 'Place Call, concurrency 1', kind: 'place', concurrency: 1 },
+		{ key: 'place-paced', label: `Place Call, Calls per Minute ${PACED_PER_MINUTE}`, kind: 'place', callsPerMinute: PACED_PER_MINUTE },
+		{ key: 'http-default', label: 'HTTP Request (default)', kind: 'http' },
+		{ key: 'http-retry', label: 'HTTP Request, Retry On Fail', kind: 'http', retryOnFail: true },
+		{ key: 'baseline', label: 'Webhook + Code only (baseline)', kind: 'baseline' },
+	];
+}
+
+/** Place Call concurrencies worth running at a latency: below 10 it is bounded by c / latency anyway. */
+const MIN_LATENCY_SWEEP = 10;
+
+/**
+ * Which variants run in a scenario (in this order). Run 1 is the full sweep; later runs repeat the
+ * default, the best concurrency of run 1 and HTTP Request, so medians of what the report compares
+ * come from every run while the whole bench stays within its time budget.
+ */
+function variantsFor(scenario: ScenarioKey, variants: Variant[], full: boolean, best: Partial<Record<ScenarioKey, string>>): string[] {
+	const sweep = variants.filter((v) => v.kind === 'place' && v.concurrency !== undefined && v.concurrency !== 1);
+	const bestOf = (key: ScenarioKey) => (best[key] && best[key] !== 'place-default' ? [best[key]!] : []);
+	switch (scenario) {
+		case 'fast':
+			return full
+				? ['baseline', 'place-default', ...sweep.map((v) => v.key), 'place-c1', 'http-default']
+				: ['baseline', 'place-default', ...bestOf('fast'), 'http-default'];
+		case 'latency':
+			return full
+				? ['place-default', ...sweep.filter((v) => v.concurrency! >= MIN_LATENCY_SWEEP).map((v) => v.key), 'http-default']
+				: ['place-default', ...bestOf('latency'), 'http-default'];
+		case 'ratelimit':
+			// Concurrency does not change the time here (the limit does); Calls per Minute shows the paced alternative.
+			return full ? ['place-default', 'place-paced', 'http-default', 'http-retry'] : ['place-default', 'http-default'];
+	}
+}
+
+/** The fastest Place Call variant of a scenario in the given runs (sweep values only). */
+function fastestPlace(runs: VariantRun[], scenario: ScenarioKey): string | undefined {
+	return runs
+		.filter((run) => run.scenario === scenario && run.status === 'success' && run.variant.startsWith('place-') && !['place-c1', 'place-paced'].includes(run.variant))
+		.sort((a, b) => a.nodeMs - b.nodeMs)[0]?.variant;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+interface Bench {
+	install: N8nInstall;
+	n8n: N8nServer;
+	sim: TruedySimulator;
+	workflows: Map<string, BenchWorkflow>;
+	serverPid: number;
+	/** Highest execution id seen per workflow. */
+	lastExecution: Map<string, number>;
+}
+
+function conditions(bench?: Bench): Conditions {
+	return { otherN8nProcesses: otherN8nProcesses(bench?.serverPid), loadAverage: loadAverage(), at: new Date().toISOString() };
+}
+
+function treeCpuMs(pid: number): number {
+	return processTree(pid).reduce((sum, child) => sum + cpuMsOf(child), 0);
+}
+
+/** Counts what reached the simulator: creates, 429s, duplicate dials and lost leads. */
+function simulatorCounts(sim: TruedySimulator, items: number) {
+	const posts = sim.requests.filter((request) => request.method === 'POST' && request.path === '/calls');
+	const perPhone = new Map<string, number>();
+	for (const call of sim.calls.values()) perPhone.set(call.to, (perPhone.get(call.to) ?? 0) + 1);
+	let reached = 0;
+	for (let i = 0; i < items; i++) if (perPhone.has(`+1415555${String(i).padStart(4, '0')}`)) reached++;
+	return {
+		postRequests: posts.length,
+		rejected429: posts.filter((request) => request.status === 429).length,
+		callsCreated: sim.calls.size,
+		duplicateDials: [...perPhone.values()].reduce((sum, count) => sum + count - 1, 0),
+		lostItems: items - reached,
+		maxInFlight: sim.maxInFlight,
+	};
+}
+
+/** The execution the webhook call just ran (newest id above the last one seen), once finished. */
+async function newestExecution(bench: Bench, workflowId: string): Promise<any> {
+	const after = bench.lastExecution.get(workflowId) ?? 0;
+	const deadline = Date.now() + 60_000;
+	while (Date.now() < deadline) {
+		const listed = await whileUnavailable(() => bench.n8n.listExecutions(workflowId, { limit: 5 }));
+		const newest = listed.filter((execution) => Number(execution.id) > after).sort((a, b) => Number(b.id) - Number(a.id))[0];
+		if (newest && !['new', 'running', 'waiting'].includes(newest.status)) {
+			bench.lastExecution.set(workflowId, Number(newest.id));
+			return await whileUnavailable(() => bench.n8n.getExecution(newest.id, true));
+		}
+		await sleep(200);
+	}
+	throw new Error(`no finished execution of ${workflowId} after the webhook call`);
+}
+
+async function callWebhook(bench: Bench, workflow: BenchWorkflow, items: number): Promise<{ status: number; body: string }> {
+	for (;;) {
+		const response = await fetch(bench.n8n.webhookUrl(workflow.webhookPath), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ n: items }),
+		});
+		const body = await response.text();
+		// "Database is not ready!" comes from a middleware before any workflow starts: safe to repeat.
+		if (response.status === 503 && body.includes('Database is not ready')) {
+			await sleep(500);
+			continue;
+		}
+		return { status: response.status, body };
+	}
+}
+
+function nodeResult(execution: any) {
+	const runData = execution?.data?.resultData?.runData ?? {};
+	const target = runData[TARGET_NODE]?.[0];
+	return {
+		nodeMs: Number(target?.executionTime ?? NaN),
+		itemsOut: target?.data?.main?.[0]?.length ?? 0,
+		error: (target?.error?.message ?? execution?.data?.resultData?.error?.message) as string | undefined,
+	};
+}
+
+export async function runVariant(bench: Bench, scenario: ScenarioKey, variantKey: string, items: number, run: number): Promise<VariantRun> {
+	const workflow = bench.workflows.get(variantKey)!;
+	bench.sim.reset();
+	const load = loadAverage();
+	const cpuBefore = treeCpuMs(bench.serverPid);
+	const started = Date.now();
+	const response = await callWebhook(bench, workflow, items);
+	const wallMs = Date.now() - started;
+	const cpuMs = treeCpuMs(bench.serverPid) - cpuBefore;
+	const counts = simulatorCounts(bench.sim, workflow.variant.kind === 'baseline' ? 0 : items);
+	const execution = await newestExecution(bench, workflow.id);
+	const result = nodeResult(execution);
+	const entry: VariantRun = {
+		scenario,
+		variant: variantKey,
+		run,
+		items,
+		status: String(execution.status),
+		error: result.error,
+		nodeMs: workflow.variant.kind === 'baseline' ? NaN : result.nodeMs,
+		wallMs,
+		cpuMs,
+		itemsOut: result.itemsOut,
+		...counts,
+		loadAverage: load,
+	};
+	log(
+		`${scenario} ${variantKey} run ${run}: ${entry.status} node ${entry.nodeMs} ms, wall ${wallMs} ms, cpu ${cpuMs} ms, ` +
+			`created ${counts.callsCreated}, dup ${counts.duplicateDials}, lost ${counts.lostItems}, 429 ${counts.rejected429}, ` +
+			`in flight ≤${counts.maxInFlight} (webhook ${response.status})${entry.error ? ` error: ${entry.error.slice(0, 120)}` : ''}`,
+	);
+	return entry;
+}
+
+/** autocannon in a child process: one job per concurrency, the simulator reset before the batch. */
+async function runRaw(bench: Bench, scenario: ScenarioKey, connections: number[], items: number, run: number): Promise<RawRun[]> {
+	bench.sim.reset();
+	const tag = randomBytes(4).toString('hex');
+	const jobs: RawLoadJob[] = connections.map((c) => ({
+		baseUrl: bench.sim.baseUrl,
+		apiKey: bench.sim.apiKey,
+		agentId: AGENT_ID,
+		connections: c,
+		amount: items,
+		tag: `${tag}-c${c}`,
+	}));
+	const tsNode = require.resolve('ts-node/register/transpile-only');
+	const output = await new Promise<string>((resolve, reject) => {
+		const child = spawn(process.execPath, ['-r', tsNode, path.join(__dirname, 'raw-load.ts'), JSON.stringify(jobs)], {
+			cwd: ROOT,
+			env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json') },
+			stdio: ['ignore', 'pipe', 'inherit'],
+		});
+		let stdout = '';
+		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+		child.on('error', reject);
+		child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`raw-load exited with ${code}`))));
+	});
+	const line = output.split('\n').find((text) => text.startsWith('RAW_LOAD '));
+	if (!line) throw new Error(`raw-load printed no result:\n${output}`);
+	const results = JSON.parse(line.slice('RAW_LOAD '.length)) as RawLoadResult[];
+	for (const result of results) {
+		log(`${scenario} raw c=${result.connections} run ${run}: ${result.durationMs.toFixed(0)} ms, ${result.ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors`);
+	}
+	return results.map((result) => ({ ...result, scenario, run }));
+}
+
+export function configureScenario(sim: TruedySimulator, scenario: ScenarioInfo): void {
+	sim.configure({
+		latencyMs: scenario.latencyMs,
+		rateLimit: scenario.rateLimit ? { ...scenario.rateLimit, style: 'reset_at' } : null,
+	});
+}
+
+async function restartServer(bench: Bench): Promise<void> {
+	await bench.n8n.restart();
+	bench.serverPid = requireServerPid(bench.install, bench.n8n);
+}
+
+function requireServerPid(install: N8nInstall, n8n: N8nServer): number {
+	const pid = findN8nServerPid(install.n8nBin, n8n.userFolder);
+	if (!pid) throw new Error('could not find the n8n server process in /proc');
+	return pid;
+}
+
+/** Peak memory of one execution of `items` items; `fresh` restarts the server first, so nothing earlier counts. */
+async function measureRss(bench: Bench, variantKey: string, items: number, fresh: boolean): Promise<RssRun> {
+	if (fresh) await restartServer(bench);
+	await sleep(3_000); // let start-up work settle
+	configureScenario(bench.sim, SCENARIOS[0]);
+	bench.sim.reset();
+	const workflow = bench.workflows.get(variantKey)!;
+	const sampler = sampleMemory(bench.serverPid, 20);
+	await callWebhook(bench, workflow, items);
+	const peaks = sampler.stop();
+	const counts = simulatorCounts(bench.sim, workflow.variant.kind === 'baseline' ? 0 : items);
+	const execution = await newestExecution(bench, workflow.id);
+	const result = nodeResult(execution);
+	log(
+		`rss ${variantKey} ${items} items: ${execution.status}, node ${result.nodeMs} ms, main peak ${(peaks.mainPeakRssKb / 1024).toFixed(0)} MB, ` +
+			`runner peak ${(peaks.childrenPeakRssKb / 1024).toFixed(0)} MB, created ${counts.callsCreated}, lost ${counts.lostItems}`,
+	);
+	return {
+		variant: variantKey,
+		items,
+		status: String(execution.status),
+		nodeMs: result.nodeMs,
+		callsCreated: counts.callsCreated,
+		duplicateDials: counts.duplicateDials,
+		lostItems: counts.lostItems,
+		peaks,
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+/** CLI imports can die with SIGSEGV at exit under the vm expression engine (see the harness notes); they are idempotent, so retry. */
+async function withRetries<T>(what: string, work: () => Promise<T>, tries = 3): Promise<T> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await work();
+		} catch (error) {
+			if (attempt >= tries) throw error;
+			log(`${what} failed (attempt ${attempt}), retrying: ${(error as Error).message.split('\n')[0]}`);
+		}
+	}
+}
+
+export async function setUp(variants: Variant[], expressionEngine: string): Promise<Bench & { signingSecret: string }> {
+	const install = await ensureN8nInstalled(log);
+	const sim = await startSimulator({ autoAdvance: false, failNumbers: [] });
+	// Production (webhook) executions run in the server process, n8n's default for regular mode.
+	const n8n = await N8nServer.create({ install, log, env: { N8N_EXPRESSION_ENGINE: expressionEngine, ...(process.env.BENCH_N8N_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_N8N_NODE_OPTIONS } : {}) } });
+	const signingSecret = `whsec_${randomBytes(24).toString('hex')}`;
+	log('packing and installing the package into n8n');
+	await packAndInstallPackage(install, n8n.userFolder, ROOT);
+	await withRetries('import:credentials', () =>
+		n8n.importCredentials([
+			{ ...CREDENTIAL, type: 'truedyApi', data: { apiKey: sim.apiKey, baseUrl: sim.baseUrl } },
+			{ ...WEBHOOK_CREDENTIAL, type: 'truedyWebhookApi', data: { signingSecret } },
+		]),
+	);
+	const workflows = new Map(variants.map((variant) => [variant.key, throughputWorkflow(variant, sim.baseUrl)]));
+	await withRetries('import:workflow', () => n8n.importWorkflow([...[...workflows.values()].map((workflow) => workflow.json), triggerWorkflow(), plainWebhookWorkflow()]));
+	await n8n.start();
+	// Activating through the public API registers the webhooks at once (publish:workflow is one CLI run per workflow).
+	for (const id of [...[...workflows.values()].map((workflow) => workflow.id), TRIGGER_WORKFLOW_ID, PLAIN_WEBHOOK_WORKFLOW_ID]) {
+		await whileUnavailable(() => n8n.api('POST', `/workflows/${id}/activate`));
+	}
+	const serverPid = requireServerPid(install, n8n);
+	log(`n8n server pid ${serverPid}, simulator ${sim.url}`);
+	return { install, n8n, sim, workflows, serverPid, lastExecution: new Map(), signingSecret };
+}
+
+async function main(): Promise<void> {
+	const options = parseOptions(process.argv.slice(2));
+	if (options.reportOnly) {
+		const results = JSON.parse(fs.readFileSync(options.reportOnly, 'utf8')) as BenchResults;
+		await writeOutputs(results);
+		return;
+	}
+	const started = Date.now();
+	const defaultConcurrency = nodeDefaultConcurrency();
+	const variants = buildVariants(options, defaultConcurrency);
+	const before = conditions();
+	log(`machine: ${JSON.stringify(machineInfo())}; other n8n processes: ${before.otherN8nProcesses}; load ${before.loadAverage.toFixed(2)}`);
+
+	const bench = await setUp(variants, options.expressionEngine);
+	const results: BenchResults = {
+		startedAt: new Date(started).toISOString(),
+		finishedAt: '',
+		wallMs: 0,
+		machine: { ...machineInfo(), node: await nodeVersion(bench.install.node24Bin), benchNode: process.version, n8n: bench.install.n8nVersion },
+		options: {
+			runs: options.runs,
+			items: options.items,
+			rssItems: options.rssItems,
+			concurrencies: options.concurrencies,
+			defaultConcurrency,
+			expressionEngine: options.expressionEngine,
+			latencyMs: LATENCY_MS,
+			rateLimit: RATE_LIMIT,
+		},
+		conditions: { before, after: before },
+		scenarios: SCENARIOS,
+		variants,
+		runs: [],
+		raw: [],
+		rss: [],
+	};
+	// Saved after every phase, so a failed bench still leaves its figures behind.
+	const json = path.join(os.tmpdir(), `truedy-bench-${Date.now()}.json`);
+	const save = (): void => {
+		results.finishedAt = new Date().toISOString();
+		results.wallMs = Date.now() - started;
+		results.conditions.after = conditions(bench);
+		fs.writeFileSync(json, JSON.stringify(results, null, 2));
+	};
+	try {
+		// Sets the last seen execution of each workflow (none yet) and creates the public API key.
+		for (const workflow of bench.workflows.values()) {
+			const listed = await allExecutions(bench.n8n, workflow.id, false);
+			bench.lastExecution.set(workflow.id, Math.max(0, ...listed.map((execution) => Number(execution.id))));
+		}
+		// n8n's own floor (Webhook + Code, no node under test) on the fresh server; the two nodes get a restart each at the end.
+		if (options.rss) {
+			results.rss.push(await measureRss(bench, 'baseline', options.rssItems, false));
+			save();
+		}
+		if (options.throughput) {
+			// One warm-up execution each, so the first measured run does not pay for loading the nodes.
+			configureScenario(bench.sim, SCENARIOS[0]);
+			for (const key of ['place-default', 'http-default']) await runVariant(bench, 'fast', key, Math.min(100, options.items), 0);
+			const best: Partial<Record<ScenarioKey, string>> = {};
+			for (let run = 1; run <= options.runs; run++) {
+				const full = run === 1;
+				for (const scenario of SCENARIOS) {
+					configureScenario(bench.sim, scenario);
+					for (const key of variantsFor(scenario.key, variants, full, best)) {
+						results.runs.push(await runVariant(bench, scenario.key, key, options.items, run));
+					}
+					const placeConcurrencies = (keys: string[]) => keys.map((key) => variants.find((v) => v.key === key)!).map((v) => v.concurrency ?? defaultConcurrency);
+					if (scenario.key === 'fast') {
+						const connections = full ? [1, defaultConcurrency, ...options.concurrencies] : placeConcurrencies(['place-default', ...(best.fast ? [best.fast] : [])]);
+						results.raw.push(...(await runRaw(bench, scenario.key, [...new Set([...connections, options.items])].sort((a, b) => a - b), options.items, run)));
+					}
+					if (scenario.key === 'latency' && full) {
+						const connections = [defaultConcurrency, ...options.concurrencies].filter((c) => c >= MIN_LATENCY_SWEEP);
+						results.raw.push(...(await runRaw(bench, scenario.key, [...new Set([...connections, options.items])].sort((a, b) => a - b), options.items, run)));
+					}
+					if (full && scenario.key !== 'ratelimit') best[scenario.key] = fastestPlace(results.runs, scenario.key);
+				}
+				save();
+			}
+		}
+		if (options.trigger) {
+			log(`trigger: ${options.deliveries} signed deliveries at concurrency ${options.triggerConcurrency}`);
+			results.trigger = await runTriggerLoad({
+				n8n: bench.n8n,
+				url: bench.n8n.webhookUrl(`${TRIGGER_WEBHOOK_ID}/webhook`),
+				secret: bench.signingSecret,
+				workflowId: TRIGGER_WORKFLOW_ID,
+				callIdOf: triggerCallId,
+				deliveries: options.deliveries,
+				concurrency: options.triggerConcurrency,
+				log,
+			});
+			log(`trigger: ${JSON.stringify(results.trigger)}`);
+			if (options.webhookDeliveries > 0) {
+				log(`plain Webhook node: ${options.webhookDeliveries} of the same deliveries, for comparison`);
+				results.plainWebhook = await runTriggerLoad({
+					n8n: bench.n8n,
+					url: bench.n8n.webhookUrl(PLAIN_WEBHOOK_PATH),
+					secret: bench.signingSecret,
+					workflowId: PLAIN_WEBHOOK_WORKFLOW_ID,
+					callIdOf: plainWebhookCallId,
+					deliveries: options.webhookDeliveries,
+					concurrency: options.triggerConcurrency,
+					log,
+				});
+				log(`plain webhook: ${JSON.stringify(results.plainWebhook)}`);
+			}
+			save();
+		}
+		if (options.rss) {
+			for (const key of ['place-default', 'http-default']) {
+				results.rss.push(await measureRss(bench, key, options.rssItems, true));
+				save();
+			}
+		}
+	} finally {
+		await bench.n8n.dispose();
+		await bench.sim.close();
+	}
+	save();
+	log(`raw results: ${json} (re-render with npm run bench -- --report-only ${json})`);
+	await writeOutputs(results);
+	log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+function nodeVersion(binary: string): Promise<string> {
+	return new Promise((resolve) => {
+		const child = spawn(binary, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+		let out = '';
+		child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+		child.on('close', () => resolve(out.trim() || 'unknown'));
+		child.on('error', () => resolve('unknown'));
+	});
+}
+
+async function writeOutputs(results: BenchResults): Promise<void> {
+	fs.mkdirSync(DOCS, { recursive: true });
+	const markdown = renderReport(results);
+	fs.writeFileSync(path.join(DOCS, 'benchmarks.md'), markdown);
+	log(`wrote ${path.join(DOCS, 'benchmarks.md')}`);
+	try {
+		await renderChart(results, path.join(DOCS, 'benchmarks.png'));
+		log(`wrote ${path.join(DOCS, 'benchmarks.png')}`);
+	} catch (error) {
+		log(`chart not written: ${(error as Error).message}`);
+	}
+}
+
+if (require.main === module) {
+	main().then(
+		() => process.exit(0),
+		(error) => {
+			log(`failed: ${(error as Error).stack ?? error}`);
+			process.exit(1);
+		},
+	);
+}

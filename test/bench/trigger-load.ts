@@ -1,0 +1,157 @@
+/* eslint-disable */
+/**
+ * The Call Ended trigger under load: N signed `call.ended` deliveries (each its own call and
+ * event id) POSTed to the published trigger workflow's production URL, `concurrency` at a time.
+ * Time to acknowledge is measured per delivery; executions are then counted through n8n's public
+ * API and matched to the delivered call ids.
+ */
+import type { N8nServer } from '../e2e/n8n-server';
+import type { SimCall } from '../simulator/types';
+import { buildCallEndedEvent, deliverWebhook } from '../simulator/webhooks';
+import { percentile } from './results';
+import { sleep, whileUnavailable } from './util';
+import type { TriggerResult } from './results';
+import { AGENT_ID, TRIGGER_NODE } from './workflows';
+
+/** Call id of the delivery an execution of the Truedy Trigger workflow handled. */
+export const triggerCallId = (execution: any): unknown => execution.data?.resultData?.runData?.[TRIGGER_NODE]?.[0]?.data?.main?.[0]?.[0]?.json?.callId;
+/** Call id of the delivery an execution of the plain Webhook workflow received. */
+export const plainWebhookCallId = (execution: any): unknown =>
+	execution.data?.resultData?.runData?.Webhook?.[0]?.data?.main?.[0]?.[0]?.json?.body?.data?.call?.callId;
+
+
+/** A call that ended a minute ago, answered, with a made-up summary. */
+function endedCall(index: number): SimCall {
+	const ended = new Date(Date.now() - 60_000);
+	const started = new Date(ended.getTime() - 42_000);
+	const id = `call_bench${String(index).padStart(22, '0')}`;
+	return {
+		id,
+		seq: index + 1,
+		status: 'ended',
+		direction: 'outbound',
+		agent_id: AGENT_ID,
+		to: `+1415555${String(index % 10_000).padStart(4, '0')}`,
+		from: '+18005550100',
+		variables: { lead_id: `lead-${index}` },
+		call_settings: {},
+		created_at: new Date(started.getTime() - 5_000).toISOString(),
+		started_at: started.toISOString(),
+		ended_at: ended.toISOString(),
+		duration_seconds: 42,
+		end_reason: 'hangup',
+		summary: `Benchmark call ${index} went well.`,
+		short_summary: 'Went well.',
+		transcript: null,
+		recording_url: null,
+		transcriptReadyAt: null,
+		history: [],
+	};
+}
+
+interface ExecutionPage {
+	data: Array<{ id: string; status: string; data?: any }>;
+	nextCursor?: string | null;
+}
+
+/** Every execution of the workflow (all pages), optionally with run data. */
+export async function allExecutions(n8n: N8nServer, workflowId: string, includeData: boolean): Promise<ExecutionPage['data']> {
+	const all: ExecutionPage['data'] = [];
+	let cursor: string | undefined;
+	for (;;) {
+		const query = new URLSearchParams({ workflowId, limit: '250', includeData: String(includeData) });
+		if (cursor) query.set('cursor', cursor);
+		const page = await whileUnavailable(() => n8n.api<ExecutionPage>('GET', `/executions?${query.toString()}`));
+		all.push(...page.data);
+		if (!page.nextCursor || page.data.length === 0) return all;
+		cursor = page.nextCursor;
+	}
+}
+
+export async function runTriggerLoad(options: {
+	n8n: N8nServer;
+	url: string;
+	secret: string;
+	workflowId: string;
+	/** The delivered call id as the workflow's first node saw it. */
+	callIdOf: (execution: any) => unknown;
+	deliveries: number;
+	concurrency: number;
+	log: (line: string) => void;
+}): Promise<TriggerResult> {
+	const { n8n, url, secret, workflowId, callIdOf, deliveries, concurrency, log } = options;
+	const before = new Set((await allExecutions(n8n, workflowId, false)).map((execution) => execution.id));
+	const ackMs: number[] = [];
+	const statuses: Record<string, number> = {};
+	const callIds: string[] = [];
+	const errorSamples: string[] = [];
+	let next = 0;
+	const started = Date.now();
+
+	const worker = async (): Promise<void> => {
+		while (next < deliveries) {
+			const index = next++;
+			const call = endedCall(index);
+			callIds[index] = call.id;
+			const envelope = buildCallEndedEvent(call, 'ultravox', 'call.ended', { eventId: `uv_evt_bench_${index}` });
+			const sentAt = process.hrtime.bigint();
+			let status = 'network error';
+			try {
+				const result = await deliverWebhook(url, envelope, { secret, headerSpelling: 'Truedy', timeoutMs: 30_000 });
+				status = String(result.status);
+				if ((result.status < 200 || result.status > 299) && errorSamples.length < 5) errorSamples.push(`${result.status} ${result.body.slice(0, 200)}`);
+			} catch (error) {
+				status = `error: ${(error as Error).message}`;
+			}
+			ackMs.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+			statuses[status] = (statuses[status] ?? 0) + 1;
+		}
+	};
+	await Promise.all(Array.from({ length: concurrency }, worker));
+	const durationMs = Date.now() - started;
+	const acknowledged = Object.entries(statuses)
+		.filter(([status]) => /^2\d\d$/.test(status))
+		.reduce((sum, [, count]) => sum + count, 0);
+	log(`${workflowId}: ${deliveries} deliveries in ${durationMs} ms, acknowledged ${acknowledged} (${JSON.stringify(statuses)})`);
+
+	// Wait until the executions stop growing (or all are there and finished).
+	let executions: ExecutionPage['data'] = [];
+	let lastCount = -1;
+	let stableSince = Date.now();
+	const deadline = Date.now() + 180_000;
+	while (Date.now() < deadline) {
+		executions = (await allExecutions(n8n, workflowId, false)).filter((execution) => !before.has(execution.id));
+		const finished = executions.filter((execution) => !['new', 'running', 'waiting'].includes(execution.status));
+		if (finished.length >= deliveries) break;
+		if (executions.length !== lastCount) {
+			lastCount = executions.length;
+			stableSince = Date.now();
+		} else if (Date.now() - stableSince > 15_000 && finished.length === executions.length) {
+			break;
+		}
+		await sleep(500);
+	}
+	const withData = (await allExecutions(n8n, workflowId, true)).filter((execution) => !before.has(execution.id));
+	const seen = new Map<string, number>();
+	for (const execution of withData) {
+		const callId = callIdOf(execution);
+		if (typeof callId === 'string') seen.set(callId, (seen.get(callId) ?? 0) + 1);
+	}
+	const lost = callIds.filter((id) => !seen.has(id)).length;
+	const duplicates = [...seen.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0);
+	return {
+		deliveries,
+		concurrency,
+		acknowledged,
+		ackStatuses: statuses,
+		ackP50Ms: percentile(ackMs, 50),
+		ackP99Ms: percentile(ackMs, 99),
+		ackMaxMs: Math.max(...ackMs),
+		durationMs,
+		executionsStarted: withData.length,
+		executionsSucceeded: withData.filter((execution) => execution.status === 'success').length,
+		lostDeliveries: lost,
+		duplicateExecutions: duplicates,
+		errorSamples,
+	};
+}
