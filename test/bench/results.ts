@@ -49,7 +49,8 @@ export interface RssRun {
 	variant: string;
 	items: number;
 	status: string;
-	nodeMs: number;
+	/** Webhook call to answer (the whole execution), ms. */
+	wallMs: number;
 	callsCreated: number;
 	duplicateDials: number;
 	lostItems: number;
