@@ -15,6 +15,8 @@ interface Bar {
 	label: string[];
 	value: number;
 	color: string;
+	/** A reference bar (raw capacity) that may run off the scale, so the nodes stay readable. */
+	reference?: boolean;
 	/** Shown above the bar instead of the value (e.g. "failed"). */
 	note?: string;
 }
@@ -64,11 +66,11 @@ function panels(results: BenchResults, summary: Summary): Panel[] {
 			bars.push(variantBar(summary.get(key, 'http-default'), ['HTTP Request', 'default'], COLORS.http, items));
 			const rawC = best?.concurrency ?? results.options.defaultConcurrency;
 			const raw = summary.rawAt(key, rawC);
-			if (raw) bars.push({ label: ['Raw capacity', `c=${rawC}`], value: raw.itemsPerSec, color: COLORS.raw });
+			if (raw) bars.push({ label: ['Raw capacity', `c=${rawC}`], value: raw.itemsPerSec, color: COLORS.raw, reference: true });
 		}
 		out.push({
 			title: scenario.label,
-			subtitle: `${items} calls, median of ${results.options.runs} run${results.options.runs === 1 ? '' : 's'}`,
+			subtitle: `${items} calls; medians of up to ${results.options.runs} run${results.options.runs === 1 ? '' : 's'}`,
 			bars: bars.filter((bar): bar is Bar => bar !== undefined),
 		});
 	}
@@ -104,7 +106,10 @@ export function chartSvg(results: BenchResults): string {
 	list.forEach((panel, index) => {
 		const x0 = 20 + panelWidths.slice(0, index).reduce((sum, w) => sum + w, 0) + 50;
 		const innerWidth = panelWidths[index] - 70;
-		const max = niceMax(Math.max(...panel.bars.map((bar) => bar.value)) * 1.12);
+		// The scale follows the nodes; a reference bar more than twice as tall is cut off and labelled.
+		const nodeMax = Math.max(...panel.bars.filter((bar) => !bar.reference).map((bar) => bar.value), 0);
+		const allMax = Math.max(...panel.bars.map((bar) => bar.value));
+		const max = niceMax((allMax > nodeMax * 2.5 && nodeMax > 0 ? nodeMax * 2.2 : allMax) * 1.12);
 		parts.push(`<text x="${x0}" y="${top - 24}" font-size="16" font-weight="bold" fill="#1d1d1f">${escape(panel.title)}</text>`);
 		parts.push(`<text x="${x0}" y="${top - 8}" font-size="12" fill="#666">${escape(panel.subtitle)}</text>`);
 		for (let tick = 0; tick <= 4; tick++) {
@@ -117,11 +122,22 @@ export function chartSvg(results: BenchResults): string {
 		const barWidth = Math.min(60, slot * 0.6);
 		panel.bars.forEach((bar, barIndex) => {
 			const cx = x0 + slot * barIndex + slot / 2;
-			const h = (plotHeight * bar.value) / max;
+			const clipped = bar.value > max;
+			const h = (plotHeight * Math.min(bar.value, max)) / max;
 			const y = top + plotHeight - h;
 			parts.push(`<rect x="${cx - barWidth / 2}" y="${y}" width="${barWidth}" height="${Math.max(0, h)}" fill="${bar.color}" rx="2"/>`);
-			const note = bar.note ?? `${fmt(bar.value)}/s`;
-			const noteLines = note.split('|');
+			if (clipped) {
+				// A white zigzag across the bar marks the cut.
+				const zy = y + 18;
+				const w = barWidth / 2;
+				parts.push(`<polyline points="${cx - w - 2},${zy} ${cx - w / 2},${zy - 6} ${cx},${zy} ${cx + w / 2},${zy - 6} ${cx + w + 2},${zy}" fill="none" stroke="#fff" stroke-width="5"/>`);
+			}
+			if (clipped) {
+				parts.push(`<text x="${cx}" y="${y + 44}" font-size="12" font-weight="bold" fill="#fff" text-anchor="middle">${fmt(bar.value)}/s</text>`);
+				parts.push(`<text x="${cx}" y="${y + 59}" font-size="11" fill="#fff" text-anchor="middle">off scale</text>`);
+			}
+			const note = bar.note ?? (clipped ? '' : `${fmt(bar.value)}/s`);
+			const noteLines = note ? note.split('|') : [];
 			noteLines.forEach((line, lineIndex) => {
 				parts.push(
 					`<text x="${cx}" y="${y - 6 - (noteLines.length - 1 - lineIndex) * 14}" font-size="12" font-weight="bold" fill="${bar.note ? '#c0392b' : '#1d1d1f'}" text-anchor="middle">${escape(line)}</text>`,
