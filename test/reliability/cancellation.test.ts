@@ -91,7 +91,10 @@ async function cancelDuring(s: Scenario) {
 	const late = sim.requests.filter((r) => r.receivedAt > cancelledAt);
 	const calls = [...sim.calls.values()];
 	sim.reset();
-	await sleep(20);
+	// Give callbacks already due (socket close, a busy event loop) up to 1 s to run; a timer the
+	// node left behind (a backoff, a poll, the 30 s request time-out) is still there after it.
+	const drainUntil = Date.now() + 1000;
+	while (activeTimers() > timersBefore && Date.now() < drainUntil) await sleep(20);
 	const timersLeft = activeTimers() - timersBefore;
 
 	// What the node reported.
@@ -154,7 +157,9 @@ async function cancelDuring(s: Scenario) {
 		unaccounted: 0,
 		wronglyReported: 0,
 	});
-	expect(row.stoppedWithinMs).toBeLessThan(500);
+	// Every wait interrupted here has at least 1.4 s left at the cancel, so 1 s tells "stopped at
+	// once" from "waited it out" even on a busy 2-core machine.
+	expect(row.stoppedWithinMs).toBeLessThan(1000);
 	if (calls.length > 0 || unansweredItems.size > 0) expect(line).toBeDefined();
 	return { row, line, calls };
 }

@@ -145,10 +145,8 @@ class Simulator implements TruedySimulator {
 	private seq = 0;
 	private readonly faults = new FaultInjector();
 	private closed = false;
-	/** Aborted on close(): cuts latency sleeps short. */
-	private readonly lifetime = newScope();
-	/** Aborted on reset()/close(): cancels in-flight webhook deliveries. */
-	private deliveryScope = newScope();
+	/** Aborted on reset()/close(): cuts latency sleeps short and cancels in-flight webhook deliveries. */
+	private inFlightScope = newScope();
 
 	private readonly apiRoutes: Route<Ctx>[] = [
 		route('GET', '/agents', (ctx) => this.listAgents(ctx)),
@@ -234,8 +232,8 @@ class Simulator implements TruedySimulator {
 	reset(): void {
 		for (const t of this.callTimers.values()) clearTimeout(t);
 		this.callTimers.clear();
-		this.deliveryScope.abort();
-		this.deliveryScope = newScope();
+		this.inFlightScope.abort();
+		this.inFlightScope = newScope();
 		this.requests.length = 0;
 		this.webhookDeliveries.length = 0;
 		this.crmRecords.length = 0;
@@ -305,8 +303,7 @@ class Simulator implements TruedySimulator {
 		this.closed = true;
 		for (const t of this.callTimers.values()) clearTimeout(t);
 		this.callTimers.clear();
-		this.lifetime.abort();
-		this.deliveryScope.abort();
+		this.inFlightScope.abort();
 		const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
 		for (const s of this.sockets) s.destroy();
 		this.server.closeAllConnections?.();
@@ -421,12 +418,12 @@ class Simulator implements TruedySimulator {
 			const body = result.rawBody ?? JSON.stringify(result.payload);
 			if (fault && AFTER_FAULTS.has(fault)) logFault({ handledStatus: result.status, callId: this.createdCallId(ctx, result.status, body) });
 			else if (fault) logFault();
-			if (this.options.latencyMs > 0) await delay(this.options.latencyMs, this.lifetime.signal);
+			if (this.options.latencyMs > 0) await delay(this.options.latencyMs, this.inFlightScope.signal);
 			if (fault === 'resetAfter') {
 				req.socket.destroy();
 				return;
 			}
-			if (fault === 'slow') await delay(this.faults.slowMs, this.lifetime.signal);
+			if (fault === 'slow') await delay(this.faults.slowMs, this.inFlightScope.signal);
 			if (fault === 'status500') {
 				const error = this.errorResult(ctx, new ApiError(500, 'internal_error', 'Injected fault: the server failed after handling the request'));
 				writeJson(res, 500, JSON.stringify(error.payload), { 'X-Request-Id': ctx.requestId });
@@ -815,7 +812,7 @@ class Simulator implements TruedySimulator {
 			includeTranscript: wh.includeTranscript,
 		});
 		const info = { event, eventId: String(envelope.data.id), callId: call.id };
-		const job: Promise<void> = this.deliverEvent(wh, envelope, info, this.deliveryScope)
+		const job: Promise<void> = this.deliverEvent(wh, envelope, info, this.inFlightScope)
 			.catch(() => undefined)
 			.finally(() => this.pendingDeliveries.delete(job));
 		this.pendingDeliveries.add(job);
