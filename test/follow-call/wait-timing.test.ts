@@ -158,8 +158,9 @@ test('cancelling the execution mid-wait stops the polling at once, with no timer
 
 	expect(result.run.status).toBe('canceled');
 	expect(apiRequests(sim, 'POST', '/calls')).toHaveLength(2);
-	expect(finishedAt - cancelledAt).toBeLessThan(500);
-	expect(finishedAt - started).toBeLessThan(2000);
+	// The poll being interrupted was 4 s away: 1 s tells "at once" apart even on a busy machine.
+	expect(finishedAt - cancelledAt).toBeLessThan(1000);
+	expect(finishedAt - started).toBeLessThan(2500);
 
 	// The first check would have been 5 s after the calls were placed; wait well past it.
 	await sleep(6000 - (Date.now() - started));
