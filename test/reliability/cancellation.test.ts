@@ -234,7 +234,7 @@ test('during "Wait for Call to End": no poll after the cancel, every placed call
 	expect(row.callsReported).toBe(3);
 });
 
-test('mid-batch (200 items, concurrency 10): no new call after the cancel; created calls and unanswered requests are reported', async () => {
+test('mid-batch (200 items, default concurrency): no new call after the cancel; created calls and unanswered requests are reported', async () => {
 	restorePolicy = useFastRetries();
 	sim.configure({ latencyMs: 30 });
 	const { row } = await cancelDuring({

@@ -20,7 +20,7 @@ import { readWaitSettings, waitForPlacedCalls, waitOptionsDescription } from '..
 const showFor = { resource: ['call'], operation: ['place'] };
 
 /** Calls created at once by default; see docs/benchmarks.md. */
-const DEFAULT_CONCURRENCY = 10;
+const DEFAULT_CONCURRENCY = 50;
 
 export const placeCallDescription: INodeProperties[] = [
 	{
