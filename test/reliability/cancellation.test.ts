@@ -234,6 +234,18 @@ test('during "Wait for Call to End": no poll after the cancel, every placed call
 	expect(row.callsReported).toBe(3);
 });
 
+test('while checking the items (5,000, before any dial): stops at once, nothing is sent', async () => {
+	const { row } = await cancelDuring({
+		name: 'while checking the items',
+		items: 5000,
+		cancelWhen: () => sleep(300),
+		watchMs: 500,
+	});
+	// Checking 5,000 items takes over 1.5 s; the node yields every 100 items, so the cancel lands on time.
+	expect(row.cancelAfterMs).toBeLessThan(1000);
+	expect(row.callsCreated).toBe(0);
+});
+
 test('mid-batch (200 items, default concurrency): no new call after the cancel; created calls and unanswered requests are reported', async () => {
 	restorePolicy = useFastRetries();
 	sim.configure({ latencyMs: 30 });

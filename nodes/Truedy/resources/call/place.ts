@@ -13,6 +13,7 @@ import { mapItems } from '../../shared/items';
 import { PlacedCallLedger } from '../../shared/ledger';
 import { createPacer } from '../../shared/pacer';
 import { normalizePhoneNumber } from '../../shared/phone';
+import { sleepWithAbort } from '../../shared/sleep';
 import { truedyRequest } from '../../shared/transport';
 import { fieldError, quote } from '../../shared/validation';
 import { readWaitSettings, waitForPlacedCalls, waitOptionsDescription } from '../../shared/waitForCall';
@@ -209,16 +210,7 @@ export const placeCallDescription: INodeProperties[] = [
 export async function placeCall(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	// Every item is checked before anyone is dialled: without Continue On Fail, a bad row must
 	// not leave the rows before it called (a fixed re-run gets new keys and would call them again).
-	const prepared: Array<{ body: IDataObject; idempotencyKey: string } | { error: Error }> = this.getInputData().map(
-		(_item, itemIndex) => {
-			try {
-				const body = buildCallBody.call(this, itemIndex);
-				return { body, idempotencyKey: idempotencyKeyFor.call(this, itemIndex, body) };
-			} catch (error) {
-				return { error: error as Error };
-			}
-		},
-	);
+	const prepared = await prepareCalls.call(this);
 	const firstInvalid = prepared.find((item) => 'error' in item);
 	if (firstInvalid && 'error' in firstInvalid && !this.continueOnFail()) throw firstInvalid.error;
 
@@ -259,6 +251,27 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 		stopWatching();
 		if (!succeeded) ledger.report('failed');
 	}
+}
+
+type PreparedCall = { body: IDataObject; idempotencyKey: string } | { error: Error };
+
+/** Items checked between yields to the event loop, which let garbage collection and a cancel run. */
+const ITEMS_PER_YIELD = 100;
+
+async function prepareCalls(this: IExecuteFunctions): Promise<PreparedCall[]> {
+	const cancelSignal = this.getExecutionCancelSignal();
+	const count = this.getInputData().length;
+	const prepared: PreparedCall[] = [];
+	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
+		if (itemIndex > 0 && itemIndex % ITEMS_PER_YIELD === 0) await sleepWithAbort(0, cancelSignal);
+		try {
+			const body = buildCallBody.call(this, itemIndex);
+			prepared.push({ body, idempotencyKey: idempotencyKeyFor.call(this, itemIndex, body) });
+		} catch (error) {
+			prepared.push({ error: error as Error });
+		}
+	}
+	return prepared;
 }
 
 /** As an AI agent's tool: a supply-data run, or an engine request that routes the output to `ai_tool`. */
