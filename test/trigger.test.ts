@@ -8,7 +8,7 @@ import { Workflow, type IDataObject, type INodeParameters } from 'n8n-workflow';
 import { sharedDeduper } from '../nodes/TruedyTrigger/helpers/dedupe';
 import { testSigningSecret } from '../nodes/TruedyTrigger/helpers/lifecycle';
 import { PACKAGE, PackageNodeTypes, buildAdditionalData, TestCredentialsHelper } from './support/engine';
-import { AFTER_NAME, startTriggerHarness, TriggerHarness, TriggerHarnessOptions } from './support/webhook-engine';
+import { startTriggerHarness, TriggerHarness, TriggerHarnessOptions } from './support/webhook-engine';
 import { SIM_AGENTS, startSimulator, TruedySimulator, WebhookOptions } from './simulator/server';
 import {
 	buildCallEndedEvent,

@@ -16,7 +16,6 @@ import { filterMismatch } from '../../nodes/TruedyTrigger/helpers/filter';
 import { normalizeDelivery } from '../../nodes/TruedyTrigger/helpers/normalize';
 import { SIM_AGENTS, startSimulator, type TruedySimulator } from '../simulator/server';
 import { prepareDelivery } from '../simulator/webhooks';
-import type { RunResult } from '../support/engine';
 import { startTriggerHarness, type TriggerHarness } from '../support/webhook-engine';
 import {
 	CANARY_API_KEY,

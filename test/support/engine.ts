@@ -101,28 +101,11 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		credentials: ICredentialDataDecryptedObject,
 		typeName: string,
 		requestOptions: IHttpRequestOptions,
-		workflow?: Workflow,
-		node?: INode,
 	): Promise<IHttpRequestOptions> {
-		const type = credentialTypes[typeName];
-		const authenticate = type?.authenticate;
-		if (!authenticate) return requestOptions;
-		if (typeof authenticate === 'function') return await authenticate(credentials, requestOptions);
-		const resolve = (value: string) =>
-			workflow && node
-				? (workflow.expression.getSimpleParameterValue(node, value, 'internal', {
-						$credentials: credentials,
-					}) as string)
-				: value;
-		const options = { ...requestOptions } as IHttpRequestOptions & IDataObject;
-		for (const [target, values] of Object.entries(authenticate.properties)) {
-			const resolved: IDataObject = {};
-			for (const [key, value] of Object.entries(values as IDataObject)) {
-				resolved[resolve(key)] = resolve(value as string);
-			}
-			options[target] = { ...((options[target] as IDataObject) ?? {}), ...resolved };
-		}
-		return options;
+		const authenticate = credentialTypes[typeName]?.authenticate;
+		if (authenticate === undefined) return requestOptions;
+		if (typeof authenticate !== 'function') throw new Error(`${typeName}: only authenticate functions are supported here`);
+		return await authenticate(credentials, requestOptions);
 	}
 
 	async preAuthentication() {
