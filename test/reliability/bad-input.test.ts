@@ -409,6 +409,29 @@ function record(name: string, data: IDataObject) {
 	properties.push({ name, ...data });
 }
 
+/** Sums the engine batches of one property; `finish` records the sums and checks them. */
+class PropertyTally {
+	cases = 0;
+	validRequests = 0;
+	itemErrors = 0;
+	readonly problems: string[] = [];
+
+	add(batch: BatchTally): void {
+		this.cases += batch.cases;
+		this.validRequests += batch.validRequests;
+		this.itemErrors += batch.itemErrors;
+		this.problems.push(...batch.problems);
+	}
+
+	finish(name: string, { expectValidRequests = true } = {}): void {
+		const { cases, validRequests, itemErrors, problems } = this;
+		record(name, { cases, validRequests, itemErrors, crashes: 0, problems: problems.length });
+		expect(problems).toEqual([]);
+		if (expectValidRequests) expect(validRequests).toBeGreaterThan(0);
+		expect(itemErrors).toBeGreaterThan(0);
+	}
+}
+
 /** Runs `fn`; a throw counts as a crash and gives undefined. */
 function guard<T>(crashes: { count: number }, fn: () => T): T | undefined {
 	try {
@@ -476,7 +499,7 @@ describe('phone numbers', () => {
 	});
 
 	test(`engine: ${CASES} generated numbers per run; each is dialled as E.164 or fails with a clear error`, async () => {
-		const tally = { cases: 0, validRequests: 0, itemErrors: 0, problems: [] as string[] };
+		const tally = new PropertyTally();
 		for (let run = 0; run < ENGINE_RUNS; run++) {
 			const values = sample(phoneInput, run);
 			const t = await engineBatch(
@@ -506,21 +529,9 @@ describe('phone numbers', () => {
 					firstBad,
 				)),
 			);
-			tally.cases += t.cases;
-			tally.validRequests += t.validRequests;
-			tally.itemErrors += t.itemErrors;
-			tally.problems.push(...t.problems);
+			tally.add(t);
 		}
-		record('phone numbers (engine)', {
-			cases: tally.cases,
-			validRequests: tally.validRequests,
-			itemErrors: tally.itemErrors,
-			crashes: 0,
-			problems: tally.problems.length,
-		});
-		expect(tally.problems).toEqual([]);
-		expect(tally.validRequests).toBeGreaterThan(0);
-		expect(tally.itemErrors).toBeGreaterThan(0);
+		tally.finish('phone numbers (engine)');
 	});
 });
 
@@ -529,7 +540,7 @@ describe('phone numbers', () => {
 
 describe('variables', () => {
 	test(`engine, JSON mode: ${CASES} generated values per run (nested, arrays, null, huge, bad JSON)`, async () => {
-		const tally = { cases: 0, validRequests: 0, itemErrors: 0, problems: [] as string[] };
+		const tally = new PropertyTally();
 		const parameters = { variablesInput: 'json', variablesJson: '={{ $json.v }}' };
 		for (let run = 0; run < ENGINE_RUNS; run++) {
 			const values = sample(variablesInput, 100 + run);
@@ -556,25 +567,13 @@ describe('variables', () => {
 			t.problems.push(
 				...(await failFastBatch('variables fail-fast', values, parameters, firstBad)),
 			);
-			tally.cases += t.cases;
-			tally.validRequests += t.validRequests;
-			tally.itemErrors += t.itemErrors;
-			tally.problems.push(...t.problems);
+			tally.add(t);
 		}
-		record('variables, JSON (engine)', {
-			cases: tally.cases,
-			validRequests: tally.validRequests,
-			itemErrors: tally.itemErrors,
-			crashes: 0,
-			problems: tally.problems.length,
-		});
-		expect(tally.problems).toEqual([]);
-		expect(tally.validRequests).toBeGreaterThan(0);
-		expect(tally.itemErrors).toBeGreaterThan(0);
+		tally.finish('variables, JSON (engine)');
 	});
 
 	test(`engine, key/value mode: ${CASES} generated names and values per run`, async () => {
-		const tally = { cases: 0, validRequests: 0, itemErrors: 0, problems: [] as string[] };
+		const tally = new PropertyTally();
 		const pair = fc.tuple(
 			fc.oneof(awkwardKey, fc.constantFrom(null, 42, true, { a: 1 }, ['x'])),
 			variableValue,
@@ -612,20 +611,9 @@ describe('variables', () => {
 						: `sent ${JSON.stringify(sent).slice(0, 200)}`;
 				},
 			);
-			tally.cases += t.cases;
-			tally.validRequests += t.validRequests;
-			tally.itemErrors += t.itemErrors;
-			tally.problems.push(...t.problems);
+			tally.add(t);
 		}
-		record('variables, key/value (engine)', {
-			cases: tally.cases,
-			validRequests: tally.validRequests,
-			itemErrors: tally.itemErrors,
-			crashes: 0,
-			problems: tally.problems.length,
-		});
-		expect(tally.problems).toEqual([]);
-		expect(tally.itemErrors).toBeGreaterThan(0);
+		tally.finish('variables, key/value (engine)', { expectValidRequests: false });
 	});
 });
 
@@ -634,7 +622,7 @@ describe('variables', () => {
 
 describe('call settings', () => {
 	test(`engine: ${CASES} generated durations per run (negative, zero, huge, fractions, text)`, async () => {
-		const tally = { cases: 0, validRequests: 0, itemErrors: 0, problems: [] as string[] };
+		const tally = new PropertyTally();
 		const greeting = fc.oneof(
 			{ arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }), weight: 4 },
 			{ arbitrary: fc.constantFrom('', '   ', null, 0, 42, true, HUGE.slice(0, 5000)), weight: 1 },
@@ -685,21 +673,9 @@ describe('call settings', () => {
 					return `sent greeting ${JSON.stringify(cs.greeting)?.slice(0, 80)}`;
 				return undefined;
 			});
-			tally.cases += t.cases;
-			tally.validRequests += t.validRequests;
-			tally.itemErrors += t.itemErrors;
-			tally.problems.push(...t.problems);
+			tally.add(t);
 		}
-		record('call settings (engine)', {
-			cases: tally.cases,
-			validRequests: tally.validRequests,
-			itemErrors: tally.itemErrors,
-			crashes: 0,
-			problems: tally.problems.length,
-		});
-		expect(tally.problems).toEqual([]);
-		expect(tally.validRequests).toBeGreaterThan(0);
-		expect(tally.itemErrors).toBeGreaterThan(0);
+		tally.finish('call settings (engine)');
 	});
 });
 
