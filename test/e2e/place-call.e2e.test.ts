@@ -162,3 +162,31 @@ test('a second run with the same idempotency keys (crm-lead-…) creates no new 
 		expect(Date.parse(String(retry[0].json.retryAt))).toBeGreaterThan(Date.now());
 	},
 );
+
+test("the credential's Test button (POST /rest/credentials/test) accepts the key and refuses a wrong one", async () => {
+	const { n8n, simulator } = env!;
+	simulator.reset();
+	const testWithKey = (apiKey: string) =>
+		n8n.rest<{ status: string; message: string }>('POST', '/credentials/test', {
+			credentials: {
+				id: 'truedySimulatorCred',
+				name: 'Truedy (simulator)',
+				type: 'truedyApi',
+				data: { apiKey, baseUrl: simulator.baseUrl },
+			},
+		});
+	const accepted = await testWithKey(simulator.apiKey);
+	const refused = await testWithKey('truedy_wrong_key_0123456789');
+
+	expect(accepted.status).toBe('OK');
+	expect(refused.status).toBe('Error');
+	expect(refused.message).not.toContain('truedy_wrong_key_0123456789');
+	// GET /agents?limit=1, authenticated by the credential's own authenticate() (n8n may send a
+	// refused test request a second time).
+	const probes = simulator.requests
+		.filter((request) => request.path === '/agents')
+		.map((request) => [request.headers['authorization'], request.query.limit, request.status]);
+	expect(probes[0]).toEqual([`Bearer ${simulator.apiKey}`, '1', 200]);
+	expect(probes.length).toBeGreaterThan(1);
+	for (const probe of probes.slice(1)) expect(probe).toEqual(['Bearer truedy_wrong_key_0123456789', '1', 401]);
+});
