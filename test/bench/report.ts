@@ -1,6 +1,6 @@
 /* eslint-disable */
 /** Renders docs/benchmarks.md from the benchmark results. */
-import type { BenchResults, ScenarioKey } from './results';
+import type { BenchResults, RssRun, ScenarioKey } from './results';
 import { summarize } from './summary';
 import type { Summary, VariantSummary } from './summary';
 
@@ -8,6 +8,8 @@ const num = (value: number, digits = 0): string => (Number.isFinite(value) ? val
 const secs = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : 'n/a');
 const ratio = (value: number): string => (Number.isFinite(value) && value > 0 ? `${value.toFixed(2)}×` : 'n/a');
 const mb = (kb: number): string => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(0)} MB` : 'n/a');
+/** RSS growth of the n8n server from the start of a run to its peak, per item. */
+const growthPerItemKb = (run: RssRun): string => ((run.peaks.mainPeakRssKb - run.peaks.mainStartRssKb) / run.items).toFixed(0);
 
 function ok(variant: VariantSummary | undefined): boolean {
 	return !!variant && variant.succeeded === variant.runs && variant.worstLost === 0;
@@ -348,7 +350,7 @@ function analysis(
 	const rl = s.get('ratelimit', 'place-default');
 	const paced = s.get('ratelimit', 'place-paced');
 	lines.push(
-		`- **n8n's expression engine sets the pace, not the HTTP calls.** n8n ${results.machine.n8n} evaluates every \`={{ }}\` parameter in an isolated-vm isolate (its default \`vm\` engine; this run: \`${o.expressionEngine}\`). In the CPU profile of a Place Call run, about 40% of the samples are under \`getParameterValue\` and a quarter in the isolate itself. As configured here, Place Call evaluates three expressions per item (phone number and two variables) and n8n evaluates one more per request for the credential's \`Authorization: =Bearer {{$credentials.apiKey}}\` header. HTTP Request evaluates its one JSON-body expression plus the same header, but reads and decrypts the credential from the database about three times per item. That is why Place Call uses less CPU per item (${num(m.placeCpu, 2)} vs ${num(m.httpCpu, 2)} ms), and why both reach only a small fraction of the simulator's raw capacity.`,
+		`- **n8n's expression engine sets the pace, not the HTTP calls.** n8n ${results.machine.n8n} evaluates every \`={{ }}\` parameter in an isolated-vm isolate (its default \`vm\` engine; this run: \`${o.expressionEngine}\`). In the CPU profile of a Place Call run, about 40% of the samples are under \`getParameterValue\` and a quarter in the isolate itself. As configured here, Place Call evaluates three expressions per item (phone number and two variables); HTTP Request evaluates its one JSON-body expression, but reads and decrypts the credential from the database about three times per item. The credential sets \`Authorization\` with a function: as the usual \`=Bearer {{$credentials.apiKey}}\` expression it cost one more evaluation per request, and in a separate 10,000-item check both nodes got faster when it went (Place Call 35.6 → 28.7 s, HTTP Request 64.9 → 56.0 s). That is why Place Call uses less CPU per item (${num(m.placeCpu, 2)} vs ${num(m.httpCpu, 2)} ms), and why both reach only a small fraction of the simulator's raw capacity.`,
 		`- **Place Call checks every item before it dials anyone**, so that a bad row stops the run before any call is placed (a fixed re-run would otherwise call the earlier rows again). Evaluating parameters is about three quarters of Place Call's CPU in the profile, so roughly ${num((m.placeCpu * o.items * 0.75) / 1000, 1)} s pass for ${o.items} items before the first request; HTTP Request sends each request as soon as it is built. With ${o.latencyMs} ms latency Place Call therefore needs enough concurrency to make the dial phase short: ${o.items} × ${o.latencyMs} ms / 10 = ${secs((o.items * o.latencyMs) / 10)} s at concurrency 10, ${secs((o.items * o.latencyMs) / 50)} s at 50. Hence the default of 50.`,
 	);
 	if (rl) {
@@ -359,7 +361,7 @@ function analysis(
 	}
 	if (m.rssPlace && m.rssHttp) {
 		lines.push(
-			`- **Memory is garbage, not retention.** In the profiled ${o.rssItems.toLocaleString('en-US')}-item Place Call run the server's V8 heap grew steadily (about 60 KB per item, mostly data proxies of expression evaluations and per-request objects of n8n's HTTP helpers) until V8's next full collection; forcing one at the end of the run (inspector, \`HeapProfiler.collectGarbage\`) brought the used heap back to about 200 MB. Both nodes allocate enough to reach the same collection threshold, so their peaks end up close (${mb(m.rssPlace.peaks.mainPeakRssKb)} vs ${mb(m.rssHttp.peaks.mainPeakRssKb)}). What Place Call itself keeps (one request body and one output item per lead) is a few MB; a peak of 0.8× HTTP Request's would need fewer allocations per expression in n8n, or fewer expressions in the workflow (for example all variables as one JSON expression).`,
+			`- **Memory is garbage, not retention.** In the profiled ${o.rssItems.toLocaleString('en-US')}-item Place Call run the server's V8 heap grew steadily (mostly data proxies of expression evaluations and per-request objects of n8n's HTTP helpers) until V8's next full collection; forcing one at the end of the run (inspector, \`HeapProfiler.collectGarbage\`) brought the used heap back to about 200 MB. In this run the server's RSS grew by ${growthPerItemKb(m.rssPlace)} KB per item under Place Call and ${growthPerItemKb(m.rssHttp)} KB under HTTP Request, without a drop, so both peaks end up close (${mb(m.rssPlace.peaks.mainPeakRssKb)} vs ${mb(m.rssHttp.peaks.mainPeakRssKb)}). What Place Call itself keeps (one request body and one output item per lead) is a few MB. Two changes to the node were tried in separate runs and did not lower the peak: yielding to the event loop every 100 items, so that V8's collection tasks can run (1393 MB vs 1417 MB before), and the credential function above (1410 MB). A peak of 0.8× HTTP Request's needs n8n to allocate less per expression and per request (its helpers open a new connection per request); a node that must use \`getNodeParameter\` and \`httpRequestWithAuthentication\` cannot avoid those. Fewer expressions in the workflow (for example all variables as one JSON expression) should lower it too; that was not measured.`,
 		);
 	}
 	const t = results.trigger;
