@@ -58,37 +58,52 @@ export async function startFlowEnvironment(
 	const signingSecret = `whsec_${randomBytes(24).toString('hex')}`;
 	const endedWorkflow = readExample(CALL_ENDED_WORKFLOW);
 	const triggerUrl = n8n.webhookUrl(triggerWebhookPath(endedWorkflow));
-	let simulator: TruedySimulator | undefined;
-	try {
-		simulator = await startSimulator({
+	const prepared = await startWithSimulator(
+		n8n,
+		install,
+		{
 			callTimings: { queuedMs: 200, ringingMs: 400, inProgressMs: 1500 },
 			...options.simulator,
 			webhook: { url: triggerUrl, secret: signingSecret, ...options.simulator?.webhook },
-		});
+		},
+		signingSecret,
+		async (simulator) => {
+			const placeWorkflow = readExample(PLACE_CALLS_WORKFLOW, simulator.url);
+			const ended = readExample(CALL_ENDED_WORKFLOW, simulator.url);
+			await n8n.importWorkflow([placeWorkflow, ended]);
+			await n8n.publishWorkflow(ended.id);
+			return { placeWorkflowId: placeWorkflow.id as string, endedWorkflowId: ended.id as string };
+		},
+	);
+	return { install, n8n, signingSecret, triggerUrl, ...prepared };
+}
+
+/**
+ * Starts the simulator, installs the packed package, imports the simulator credential (from the
+ * examples) and a webhook credential with `signingSecret`, lets `importWorkflows` add the
+ * workflows, then starts n8n. Cleans up the server and the simulator if any step fails.
+ */
+export async function startWithSimulator<T extends object>(
+	n8n: N8nServer,
+	install: N8nInstall,
+	simulatorOptions: StartOptions,
+	signingSecret: string,
+	importWorkflows: (simulator: TruedySimulator) => Promise<T>,
+): Promise<T & { simulator: TruedySimulator; dispose(): Promise<void> }> {
+	let simulator: TruedySimulator | undefined;
+	try {
+		simulator = await startSimulator(simulatorOptions);
 		await packAndInstallPackage(install, n8n.userFolder, ROOT);
 		await n8n.importCredentials([
 			...readExample('credentials.simulator.json', simulator.url),
-			{
-				id: 'truedyWebhookCred',
-				name: 'Truedy Webhook (simulator)',
-				type: 'truedyWebhookApi',
-				data: { signingSecret },
-			},
+			{ id: 'truedyWebhookCred', name: 'Truedy Webhook (simulator)', type: 'truedyWebhookApi', data: { signingSecret } },
 		]);
-		const placeWorkflow = readExample(PLACE_CALLS_WORKFLOW, simulator.url);
-		const ended = readExample(CALL_ENDED_WORKFLOW, simulator.url);
-		await n8n.importWorkflow([placeWorkflow, ended]);
-		await n8n.publishWorkflow(ended.id);
+		const imported = await importWorkflows(simulator);
 		await n8n.start();
 		const sim = simulator;
 		return {
-			install,
-			n8n,
+			...imported,
 			simulator: sim,
-			signingSecret,
-			triggerUrl,
-			placeWorkflowId: placeWorkflow.id,
-			endedWorkflowId: ended.id,
 			async dispose() {
 				await n8n.dispose();
 				await sim.close();

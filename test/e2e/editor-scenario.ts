@@ -8,12 +8,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 
-import { startSimulator } from '../simulator/server';
 import type { TruedySimulator } from '../simulator/server';
 import { canvasNodes, ensureChromium, launchChromium, openNodeDetails, openWorkflow, signIn } from './browser';
 import type { CanvasNodeView } from './browser';
-import { readExample, ROOT } from './crm-flow';
-import { ensureN8nInstalled, N8nServer, packAndInstallPackage } from './n8n-server';
+import { ROOT, startWithSimulator } from './crm-flow';
+import { ensureN8nInstalled, N8nServer } from './n8n-server';
 
 export const EDITOR_WORKFLOW_FILE = path.join(__dirname, 'fixtures', 'editor-workflow.json');
 export const EDITOR_WORKFLOW = JSON.parse(fs.readFileSync(EDITOR_WORKFLOW_FILE, 'utf8')) as {
@@ -41,34 +40,14 @@ export async function startEditorEnvironment(log: (line: string) => void): Promi
 	chromiumPath.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
 	const install = await ensureN8nInstalled(log);
 	const n8n = await N8nServer.create({ install, log });
-	let simulator: TruedySimulator | undefined;
-	try {
-		simulator = await startSimulator({});
-		await packAndInstallPackage(install, n8n.userFolder, ROOT);
-		await n8n.importCredentials([
-			...readExample('credentials.simulator.json', simulator.url),
-			{
-				id: 'truedyWebhookCred',
-				name: 'Truedy Webhook (simulator)',
-				type: 'truedyWebhookApi',
-				data: { signingSecret: 'whsec_editor_e2e_not_a_secret' },
-			},
-		]);
+	const prepared = await startWithSimulator(n8n, install, {}, 'whsec_editor_e2e_not_a_secret', async () => {
 		await n8n.importWorkflow(EDITOR_WORKFLOW_FILE);
-		await n8n.start();
-		const sim = simulator;
-		return {
-			n8n,
-			simulator: sim,
-			chromiumPath: await chromiumPath,
-			async dispose() {
-				await n8n.dispose();
-				await sim.close();
-			},
-		};
+		return {};
+	});
+	try {
+		return { n8n, ...prepared, chromiumPath: await chromiumPath };
 	} catch (error) {
-		await n8n.dispose();
-		await simulator?.close();
+		await prepared.dispose();
 		throw error;
 	}
 }
