@@ -255,7 +255,7 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 
 type PreparedCall = { body: IDataObject; idempotencyKey: string } | { error: Error };
 
-/** Items checked between yields to the event loop, which let garbage collection and a cancel run. */
+/** Items checked between yields to the event loop, so that a cancel lands while thousands are checked. */
 const ITEMS_PER_YIELD = 100;
 
 async function prepareCalls(this: IExecuteFunctions): Promise<PreparedCall[]> {
