@@ -15,7 +15,7 @@ import { createPacer } from '../../shared/pacer';
 import { normalizePhoneNumber } from '../../shared/phone';
 import { sleepWithAbort } from '../../shared/sleep';
 import { truedyRequest } from '../../shared/transport';
-import { fieldError, quote } from '../../shared/validation';
+import { fieldError, quote, requiredText } from '../../shared/validation';
 import { readWaitSettings, waitForPlacedCalls, waitOptionsDescription } from '../../shared/waitForCall';
 
 const showFor = { resource: ['call'], operation: ['place'] };
@@ -265,8 +265,9 @@ async function prepareCalls(this: IExecuteFunctions): Promise<PreparedCall[]> {
 	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
 		if (itemIndex > 0 && itemIndex % ITEMS_PER_YIELD === 0) await sleepWithAbort(0, cancelSignal);
 		try {
-			const body = buildCallBody.call(this, itemIndex);
-			prepared.push({ body, idempotencyKey: idempotencyKeyFor.call(this, itemIndex, body) });
+			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+			const body = buildCallBody.call(this, itemIndex, options);
+			prepared.push({ body, idempotencyKey: idempotencyKeyFor.call(this, itemIndex, body, options) });
 		} catch (error) {
 			prepared.push({ error: error as Error });
 		}
@@ -279,20 +280,15 @@ function runsAsAiTool(context: IExecuteFunctions): boolean {
 	return context.isToolExecution?.() === true || context.getNode().rewireOutputLogTo === NodeConnectionTypes.AiTool;
 }
 
-function buildCallBody(this: IExecuteFunctions, itemIndex: number): IDataObject {
-	const agentValue = this.getNodeParameter('agent', itemIndex, '', { extractValue: true });
-	// An expression that resolves to nothing must not be sent as the text "undefined".
-	const agentId = typeof agentValue === 'string' || typeof agentValue === 'number' ? String(agentValue) : '';
-	if (!agentId.trim()) throw fieldError(this, itemIndex, 'Agent', 'is empty');
-
-	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+function buildCallBody(this: IExecuteFunctions, itemIndex: number, options: IDataObject): IDataObject {
+	const agentId = requiredText(this, itemIndex, 'agent', 'Agent');
 	const rawPhone = this.getNodeParameter('phoneNumber', itemIndex) as unknown;
 	const phone = normalizePhoneNumber(rawPhone, options.defaultCountry as string | undefined);
 	if (!phone.ok) {
 		throw fieldError(this, itemIndex, 'Phone Number', `${quote(rawPhone)} is not valid: ${phone.reason}`);
 	}
 
-	const body: IDataObject = { agent_id: agentId.trim(), phone_number: phone.e164 };
+	const body: IDataObject = { agent_id: agentId, phone_number: phone.e164 };
 	const variables = readVariables.call(this, itemIndex);
 	if (Object.keys(variables).length > 0) body.variables = variables;
 
@@ -397,8 +393,12 @@ function durationText(context: IExecuteFunctions, itemIndex: number, field: stri
 }
 
 /** The user's key, or one derived from execution, node, item and request, stable across retries. */
-function idempotencyKeyFor(this: IExecuteFunctions, itemIndex: number, body: IDataObject): string {
-	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+function idempotencyKeyFor(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	body: IDataObject,
+	options: IDataObject,
+): string {
 	const custom = String(options.idempotencyKey ?? '').trim();
 	if (custom) return custom;
 	const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 16);
