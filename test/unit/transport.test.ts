@@ -45,7 +45,7 @@ describe('backoffDelay', () => {
 	});
 
 	test('follows the policy', () => {
-		const small: RetryPolicy = { maxTotalWaitMs: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 25 };
+		const small: RetryPolicy = { maxTotalWaitMs: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 25, requestTimeoutMs: 1000 };
 		expect(withRandom(0.999999, () => [1, 2, 3, 4].map((a) => backoffDelay(a, small)))).toEqual([10, 20, 25, 25]);
 	});
 });

@@ -48,8 +48,8 @@ export interface RetryPolicy {
 	maxAttempts: number;
 	baseDelayMs: number;
 	maxDelayMs: number;
-	/** Time-out of one attempt (default 30 s); a timed-out attempt counts as a network error. */
-	requestTimeoutMs?: number;
+	/** Time-out of one attempt; a timed-out attempt counts as a network error. */
+	requestTimeoutMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
@@ -59,8 +59,6 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 	maxDelayMs: 30_000,
 	requestTimeoutMs: 30_000,
 });
-
-const REQUEST_TIMEOUT_MS = 30_000;
 
 let retryPolicyDefaults: RetryPolicy = { ...DEFAULT_RETRY_POLICY };
 
@@ -92,7 +90,7 @@ export async function truedyRequest(
 	const signal = cancelSignalOf(this);
 	const canRetryFailures = request.method === 'GET' || Boolean(request.idempotencyKey);
 	const credentials = await credentialsOf(this);
-	const options = buildOptions(request, credentials, policy.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+	const options = buildOptions(request, credentials, policy.requestTimeoutMs);
 	const gate = rateGateOf(this);
 	let waitedMs = 0;
 	// Set once an attempt may have taken effect without us seeing the answer (lost connection,
@@ -101,6 +99,16 @@ export async function truedyRequest(
 	const fail = (error: NodeApiError) => {
 		if (outcomeUnknown) uncertainErrors.add(error);
 		return error;
+	};
+
+	// Waits `delay` before the next attempt; false when the policy allows no more waiting.
+	const waitToRetry = async (attempt: number, delay: number | undefined, pauseWholeRun = false) => {
+		if (delay === undefined || !canWait(attempt, waitedMs, delay, policy)) return false;
+		// A 429 pauses every request of this node run, not just the one that hit it.
+		if (pauseWholeRun) gate.blockedUntil = Math.max(gate.blockedUntil, Date.now() + delay);
+		waitedMs += delay;
+		await sleepWithAbort(delay, signal);
+		return true;
 	};
 
 	for (let attempt = 1; ; attempt++) {
@@ -117,13 +125,8 @@ export async function truedyRequest(
 		} catch (error) {
 			if (signal?.aborted) throw cancelledError(this, request);
 			if (mayHaveArrived(error)) outcomeUnknown = true;
-			const delay = backoffDelay(attempt, policy);
-			if (!canRetryFailures || !canWait(attempt, waitedMs, delay, policy)) {
-				throw fail(networkError(this, error, request, attempt, outcomeUnknown));
-			}
-			waitedMs += delay;
-			await sleepWithAbort(delay, signal);
-			continue;
+			if (canRetryFailures && (await waitToRetry(attempt, backoffDelay(attempt, policy)))) continue;
+			throw fail(networkError(this, error, request, attempt, outcomeUnknown));
 		}
 
 		const status = response.statusCode;
@@ -133,26 +136,17 @@ export async function truedyRequest(
 			// The answer is not JSON (cut off or mangled on the way), but the request may have taken
 			// effect: like a lost connection, it is retried only when that is safe.
 			outcomeUnknown = true;
-			const delay = backoffDelay(attempt, policy);
-			if (!canRetryFailures || !canWait(attempt, waitedMs, delay, policy)) {
-				throw fail(unreadableAnswerError(this, status, request, attempt));
-			}
-			waitedMs += delay;
-			await sleepWithAbort(delay, signal);
-			continue;
+			if (canRetryFailures && (await waitToRetry(attempt, backoffDelay(attempt, policy)))) continue;
+			throw fail(unreadableAnswerError(this, status, request, attempt));
 		}
 
 		// Some APIs repeat the credentials they got in their errors: never pass the key on.
 		const body = redactSecret(response.body, credentials.apiKey) as IDataObject | undefined;
 		if (status >= 500) outcomeUnknown = true;
 		const delay = retryDelay(status, body, response.headers, attempt, policy, canRetryFailures);
-		if (delay === undefined || !canWait(attempt, waitedMs, delay, policy)) {
+		if (!(await waitToRetry(attempt, delay, status === 429))) {
 			throw fail(apiError(this, status, body, request, attempt, outcomeUnknown));
 		}
-		// A 429 pauses every request of this node run, not just the one that hit it.
-		if (status === 429) gate.blockedUntil = Math.max(gate.blockedUntil, Date.now() + delay);
-		waitedMs += delay;
-		await sleepWithAbort(delay, signal);
 	}
 }
 
