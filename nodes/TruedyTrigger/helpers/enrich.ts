@@ -1,9 +1,9 @@
 import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
 
+import { fetchCall } from '../../Truedy/resources/call/get';
 import { normalizeCall } from '../../Truedy/shared/call';
 import { sleepWithAbort } from '../../Truedy/shared/sleep';
 import { isTerminalStatus, normalizeCallStatus } from '../../Truedy/shared/status';
-import { truedyRequest } from '../../Truedy/shared/transport';
 import {
 	CALL_OUTCOME_EVENTS,
 	isObject,
@@ -122,12 +122,11 @@ export async function enrichDelivery(
 		let call: IDataObject;
 		try {
 			info.fetches++;
-			const response = await truedyRequest.call(this, {
-				method: 'GET',
-				path: `/calls/${encodeURIComponent(callId)}`,
-				retry: { maxAttempts: 3, maxTotalWaitMs: Math.min(MAX_RETRY_WAIT_PER_FETCH_MS, remainingMs) },
+			const data = await fetchCall.call(this, callId, undefined, {
+				maxAttempts: 3,
+				maxTotalWaitMs: Math.min(MAX_RETRY_WAIT_PER_FETCH_MS, remainingMs),
 			});
-			call = isObject(response.data) ? response.data : {};
+			call = isObject(data) ? data : {};
 		} catch (error) {
 			info.error = describeError(error, callId);
 			this.logger.warn('Truedy Trigger could not fetch the call; passing on the webhook data', {

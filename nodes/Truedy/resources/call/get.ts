@@ -1,8 +1,15 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+	IWebhookFunctions,
+} from 'n8n-workflow';
 
 import { normalizeCall } from '../../shared/call';
 import { mapItems } from '../../shared/items';
 import { truedyRequest } from '../../shared/transport';
+import type { RetryPolicy } from '../../shared/transport';
 import { requiredText } from '../../shared/validation';
 
 const showFor = { resource: ['call'], operation: ['get'] };
@@ -28,14 +35,16 @@ export async function getCall(this: IExecuteFunctions): Promise<INodeExecutionDa
 }
 
 export async function fetchCall(
-	this: IExecuteFunctions,
+	this: IExecuteFunctions | IWebhookFunctions,
 	callId: string,
-	itemIndex: number,
+	itemIndex?: number,
+	retry?: Partial<RetryPolicy>,
 ): Promise<IDataObject> {
 	const { data } = await truedyRequest.call(this, {
 		method: 'GET',
 		path: `/calls/${encodeURIComponent(callId)}`,
 		itemIndex,
+		retry,
 	});
 	return data as IDataObject;
 }
