@@ -12,6 +12,7 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { sleepWithAbort } from './sleep';
+import { epochMs } from './time';
 
 export const CREDENTIAL_TYPE = 'truedyApi';
 
@@ -272,7 +273,7 @@ export function retryDelay(
 function rateLimitResetDelay(body: unknown, now: number): number | undefined {
 	const resetAt = (body as TruedyErrorBody | undefined)?.error?.details?.reset_at;
 	if (typeof resetAt !== 'string' && typeof resetAt !== 'number') return undefined;
-	const resetMs = typeof resetAt === 'number' ? toEpochMs(resetAt) : Date.parse(resetAt);
+	const resetMs = typeof resetAt === 'number' ? epochMs(resetAt) : Date.parse(resetAt);
 	if (Number.isNaN(resetMs)) return undefined;
 	return Math.max(0, resetMs - now) + jitter(250);
 }
@@ -290,10 +291,6 @@ function retryAfterDelay(headers: IDataObject, now: number): number | undefined 
 export function backoffDelay(attempt: number, policy: RetryPolicy): number {
 	const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
 	return Math.round(ceiling / 2 + jitter(ceiling / 2));
-}
-
-function toEpochMs(value: number): number {
-	return value < 1e12 ? value * 1000 : value;
 }
 
 function jitter(maxMs: number): number {

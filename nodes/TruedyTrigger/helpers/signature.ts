@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'crypto';
 
+import { isEpochMilliseconds } from '../../Truedy/shared/time';
+
 /**
  * Truedy webhook signatures, as documented at https://docs.truedy.ai/guides/securing-webhooks:
  *
@@ -97,7 +99,7 @@ export function parseTimestamp(value: string | undefined): number | undefined {
 	if (/^\d+(\.\d+)?$/.test(text)) {
 		const numeric = Number(text);
 		if (!Number.isFinite(numeric)) return undefined;
-		return numeric >= 1e11 ? numeric / 1000 : numeric;
+		return isEpochMilliseconds(numeric) ? numeric / 1000 : numeric;
 	}
 	if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
 	const ms = Date.parse(text);

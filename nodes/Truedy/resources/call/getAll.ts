@@ -10,6 +10,7 @@ import { normalizeCall } from '../../shared/call';
 import { returnAllAndLimit } from '../../shared/descriptions';
 import { mapItems } from '../../shared/items';
 import { fetchList, listLimit } from '../../shared/pagination';
+import { epochMs } from '../../shared/time';
 
 const showFor = { resource: ['call'], operation: ['getAll'] };
 
@@ -113,6 +114,6 @@ export async function getManyCalls(this: IExecuteFunctions): Promise<INodeExecut
 
 /** A Date Time field's value as ISO 8601. Expressions can give epoch numbers (seconds or milliseconds). */
 function toIso(value: unknown): string {
-	const date = typeof value === 'number' ? new Date(value < 1e12 ? value * 1000 : value) : new Date(String(value));
+	const date = typeof value === 'number' ? new Date(epochMs(value)) : new Date(String(value));
 	return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }
