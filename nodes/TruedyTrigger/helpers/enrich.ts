@@ -6,6 +6,8 @@ import { sleepWithAbort } from '../../Truedy/shared/sleep';
 import { isTerminalStatus, normalizeCallStatus } from '../../Truedy/shared/status';
 import {
 	CALL_OUTCOME_EVENTS,
+	firstString,
+	firstTranscript,
 	isObject,
 	parseDurationSeconds,
 	type TruedyDelivery,
@@ -48,30 +50,17 @@ export function needsEnrichment(delivery: TruedyDelivery): boolean {
 	);
 }
 
-function hasTranscript(call: IDataObject): boolean {
-	const { transcript } = call;
-	return (
-		(Array.isArray(transcript) && transcript.length > 0) ||
-		(typeof transcript === 'string' && transcript.trim() !== '')
-	);
-}
-
 /**
  * Whether a transcript can still be expected: the call is not over yet in the API, or it ended
  * normally with transcription on. Failed and cancelled calls never get one.
  */
 export function transcriptExpected(call: IDataObject): boolean {
-	if (hasTranscript(call)) return false;
+	if (firstTranscript(call.transcript) !== null) return false;
 	if (!isTerminalStatus(call.status)) return true;
 	if (normalizeCallStatus(call.status) !== 'ended') return false;
 	const settings = isObject(call.call_settings) ? call.call_settings : {};
 	if (settings.transcription_enabled === false) return false;
 	return parseDurationSeconds(call.duration_seconds) !== 0;
-}
-
-function firstString(...values: unknown[]): string | null {
-	const found = values.find((value) => typeof value === 'string' && value.trim() !== '');
-	return (found as string | undefined) ?? null;
 }
 
 /** The delivery with its missing fields taken from the API's view of the call. */
@@ -87,9 +76,7 @@ export function mergeCall(delivery: TruedyDelivery, call: IDataObject): TruedyDe
 			delivery.durationSeconds ?? parseDurationSeconds(normalized.duration_seconds),
 		summary: delivery.summary ?? firstString(normalized.summary),
 		shortSummary: delivery.shortSummary ?? firstString(normalized.short_summary),
-		transcript:
-			delivery.transcript ??
-			(hasTranscript(normalized) ? (normalized.transcript as IDataObject[] | string) : null),
+		transcript: delivery.transcript ?? firstTranscript(normalized.transcript),
 		recordingUrl: delivery.recordingUrl ?? firstString(normalized.recording_url),
 		call: normalized,
 	};

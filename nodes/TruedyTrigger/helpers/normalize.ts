@@ -75,7 +75,8 @@ function callOf(data: IDataObject): IDataObject {
 	return isObject(data.call) ? data.call : data;
 }
 
-function firstString(...values: unknown[]): string | null {
+/** The first non-empty text (trimmed) or finite number (as text), or null. */
+export function firstString(...values: unknown[]): string | null {
 	for (const value of values) {
 		if (typeof value === 'string' && value.trim() !== '') return value.trim();
 		if (typeof value === 'number' && Number.isFinite(value)) return String(value);
@@ -164,8 +165,9 @@ function durationOf(data: IDataObject, call: IDataObject): number | null {
 	return null;
 }
 
-function transcriptOf(data: IDataObject, call: IDataObject): IDataObject[] | string | null {
-	for (const value of [data.transcript, call.transcript]) {
+/** The first non-empty transcript (a list of messages, or text), or null. */
+export function firstTranscript(...values: unknown[]): IDataObject[] | string | null {
+	for (const value of values) {
 		if (Array.isArray(value) && value.length > 0) return value as IDataObject[];
 		if (typeof value === 'string' && value.trim() !== '') return value;
 	}
@@ -210,7 +212,7 @@ export function normalizeDelivery(envelope: IDataObject): TruedyDelivery {
 		durationSeconds: durationOf(data, call),
 		summary: firstString(call.summary, data.summary),
 		shortSummary: firstString(call.shortSummary, call.short_summary, data.short_summary),
-		transcript: transcriptOf(data, call),
+		transcript: firstTranscript(data.transcript, call.transcript),
 		recordingUrl: firstString(
 			call.recordingUrl,
 			call.recording_url,
