@@ -53,7 +53,9 @@ describe('published package', () => {
 			expect(files).toContain(entry);
 		}
 		expect(files).toEqual(expect.arrayContaining(['dist/nodes/Truedy/truedy.svg', 'dist/nodes/Truedy/truedy.dark.svg']));
-		expect(files).toContain('dist/nodes/Truedy/Truedy.node.json');
+		// Both nodes live in one service folder, as n8n's own Stripe and GitHub nodes do.
+		expect(files).toEqual(expect.arrayContaining(['dist/nodes/Truedy/Truedy.node.json', 'dist/nodes/Truedy/TruedyTrigger.node.json']));
+		expect(files.filter((file) => file.startsWith('dist/nodes/TruedyTrigger/'))).toEqual([]);
 	});
 
 	test('built code imports nothing but n8n-workflow, crypto and its own files', () => {

@@ -5,8 +5,8 @@ import path from 'path';
 import { HookContext } from 'n8n-core';
 import { Workflow, type IDataObject, type INodeParameters } from 'n8n-workflow';
 
-import { sharedDeduper } from '../nodes/TruedyTrigger/helpers/dedupe';
-import { testSigningSecret } from '../nodes/TruedyTrigger/helpers/lifecycle';
+import { sharedDeduper } from '../nodes/Truedy/trigger/dedupe';
+import { testSigningSecret } from '../nodes/Truedy/trigger/credentialTest';
 import { PACKAGE, PackageNodeTypes, buildAdditionalData, TestCredentialsHelper } from './support/engine';
 import { startTriggerHarness, TriggerHarness, TriggerHarnessOptions } from './support/webhook-engine';
 import { SIM_AGENTS, startSimulator, TruedySimulator, WebhookOptions } from './simulator/server';

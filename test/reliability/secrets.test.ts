@@ -9,7 +9,7 @@ import { createServer, type Server } from 'http';
 import type { AddressInfo, Socket } from 'net';
 import type { IDataObject, INode } from 'n8n-workflow';
 
-import { testSigningSecret } from '../../nodes/TruedyTrigger/helpers/lifecycle';
+import { testSigningSecret } from '../../nodes/Truedy/trigger/credentialTest';
 import { searchAgents } from '../../nodes/Truedy/listSearch/searchAgents';
 import { getFromNumbers } from '../../nodes/Truedy/methods/getFromNumbers';
 import { SIM_AGENTS, startSimulator, type TruedySimulator } from '../simulator/server';

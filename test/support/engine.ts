@@ -28,7 +28,7 @@ import {
 import { TruedyApi } from '../../credentials/TruedyApi.credentials';
 import { TruedyWebhookApi } from '../../credentials/TruedyWebhookApi.credentials';
 import { Truedy } from '../../nodes/Truedy/Truedy.node';
-import { TruedyTrigger } from '../../nodes/TruedyTrigger/TruedyTrigger.node';
+import { TruedyTrigger } from '../../nodes/Truedy/TruedyTrigger.node';
 
 /** A manual-trigger stand-in that emits the items the test gives it. */
 class TestStart implements INodeType {

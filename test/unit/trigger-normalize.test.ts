@@ -1,9 +1,9 @@
 /* eslint-disable */
 // Unit tests for the Truedy Trigger's payload normalisation, filters and dedupe store.
-import { DeliveryDeduper, deliveryKey, PERSISTED_PROPERTY, sha256Hex } from '../../nodes/TruedyTrigger/helpers/dedupe';
-import { filterMismatch, parseIdList } from '../../nodes/TruedyTrigger/helpers/filter';
-import { mergeCall, needsEnrichment, transcriptExpected } from '../../nodes/TruedyTrigger/helpers/enrich';
-import { normalizeDelivery, normalizeEventName, parseDurationSeconds } from '../../nodes/TruedyTrigger/helpers/normalize';
+import { DeliveryDeduper, deliveryKey, PERSISTED_PROPERTY, sha256Hex } from '../../nodes/Truedy/trigger/dedupe';
+import { filterMismatch, parseIdList } from '../../nodes/Truedy/trigger/filter';
+import { mergeCall, needsEnrichment, transcriptExpected } from '../../nodes/Truedy/trigger/enrich';
+import { normalizeDelivery, normalizeEventName, parseDurationSeconds } from '../../nodes/Truedy/trigger/delivery';
 
 const ULTRAVOX = {
 	event: 'call.ended',

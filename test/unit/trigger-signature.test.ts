@@ -10,7 +10,7 @@ import {
 	verifySignature,
 	type HeaderBag,
 	type VerificationFailure,
-} from '../../nodes/TruedyTrigger/helpers/signature';
+} from '../../nodes/Truedy/trigger/signature';
 import { signWebhook } from '../simulator/webhooks';
 
 const SECRET = 'whsec_test_0123456789abcdef';

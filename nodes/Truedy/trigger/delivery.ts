@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { normalizeCallStatus } from '../../Truedy/shared/status';
+import { normalizeCallStatus } from '../shared/status';
 
 /**
  * Turns a Truedy webhook delivery into one flat set of fields, whichever payload shape arrived.

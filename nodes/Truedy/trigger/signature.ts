@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'crypto';
 
-import { isEpochMilliseconds } from '../../Truedy/shared/time';
+import { isEpochMilliseconds } from '../shared/time';
 
 /**
  * Truedy webhook signatures, as documented at https://docs.truedy.ai/guides/securing-webhooks:

@@ -1,9 +1,9 @@
 import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
 
-import { fetchCall } from '../../Truedy/resources/call/get';
-import { normalizeCall } from '../../Truedy/shared/call';
-import { sleepWithAbort } from '../../Truedy/shared/sleep';
-import { isTerminalStatus, normalizeCallStatus } from '../../Truedy/shared/status';
+import { fetchCall } from '../resources/call/get';
+import { normalizeCall } from '../shared/call';
+import { sleepWithAbort } from '../shared/sleep';
+import { isTerminalStatus, normalizeCallStatus } from '../shared/status';
 import {
 	CALL_OUTCOME_EVENTS,
 	firstString,
@@ -11,7 +11,7 @@ import {
 	isObject,
 	parseDurationSeconds,
 	type TruedyDelivery,
-} from './normalize';
+} from './delivery';
 
 /**
  * Fills in what a call event lacks (transcript, recording, summary, …) from `GET /calls/{id}`.

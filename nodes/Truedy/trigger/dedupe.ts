@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
-import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './normalize';
+import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './delivery';
 
 /**
  * Drops repeated deliveries of one event. Truedy delivers at least once and retries on errors and

@@ -8,12 +8,13 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { deliveryKey, sharedDeduper } from './helpers/dedupe';
-import { enrichDelivery, needsEnrichment } from './helpers/enrich';
-import { type DeliveryFilters, filterMismatch } from './helpers/filter';
-import { checkExists, create, deleteEndpoint, testSigningSecret } from './helpers/lifecycle';
-import { isObject, normalizeDelivery, normalizeEventName } from './helpers/normalize';
-import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from './helpers/signature';
+import { deliveryKey, sharedDeduper } from './trigger/dedupe';
+import { enrichDelivery, needsEnrichment } from './trigger/enrich';
+import { type DeliveryFilters, filterMismatch } from './trigger/filter';
+import { testSigningSecret } from './trigger/credentialTest';
+import { checkExists, create, deleteEndpoint } from './trigger/setup';
+import { isObject, normalizeDelivery, normalizeEventName } from './trigger/delivery';
+import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from './trigger/signature';
 
 const WEBHOOK_CREDENTIAL = 'truedyWebhookApi';
 
@@ -30,7 +31,7 @@ export class TruedyTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Truedy Trigger',
 		name: 'truedyTrigger',
-		icon: { light: 'file:../Truedy/truedy.svg', dark: 'file:../Truedy/truedy.dark.svg' },
+		icon: { light: 'file:truedy.svg', dark: 'file:truedy.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["events"].join(", ")}}',
@@ -201,7 +202,7 @@ export class TruedyTrigger implements INodeType {
 		credentialTest: { testSigningSecret },
 	};
 
-	// Truedy has no webhook API: these only record and log the setup (see helpers/lifecycle.ts).
+	// Truedy has no webhook API: these only record and log the setup (see trigger/setup.ts).
 	webhookMethods = {
 		default: {
 			async checkExists(this: IHookFunctions): Promise<boolean> {

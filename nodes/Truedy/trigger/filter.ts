@@ -1,4 +1,4 @@
-import { CALL_OUTCOME_EVENTS, type TruedyDelivery } from './normalize';
+import { CALL_OUTCOME_EVENTS, type TruedyDelivery } from './delivery';
 
 export interface DeliveryFilters {
 	/** Agent IDs separated by commas, spaces or new lines. Empty: any agent. */

@@ -1,12 +1,6 @@
-import type {
-	ICredentialsDecrypted,
-	ICredentialTestFunctions,
-	IDataObject,
-	IHookFunctions,
-	INodeCredentialTestResult,
-} from 'n8n-workflow';
+import type { IDataObject, IHookFunctions } from 'n8n-workflow';
 
-import { isObject } from './normalize';
+import { isObject } from './delivery';
 
 /**
  * Truedy has no API to create, list or delete webhook endpoints: the user adds the n8n URL in
@@ -71,32 +65,4 @@ export async function deleteEndpoint(this: IHookFunctions): Promise<boolean> {
 		);
 	}
 	return true;
-}
-
-/**
- * Credential test for the signing secret. Truedy offers no API to check a secret, so this only
- * checks that the value can be a key; a delivery signed with another secret is answered with 401.
- */
-export async function testSigningSecret(
-	this: ICredentialTestFunctions,
-	credential: ICredentialsDecrypted,
-): Promise<INodeCredentialTestResult> {
-	const secret = String(credential.data?.signingSecret ?? '').trim();
-	if (secret === '') {
-		return {
-			status: 'Error',
-			message: 'Paste the signing secret of the endpoint from Truedy → Settings → Webhooks',
-		};
-	}
-	if (/\s/.test(secret)) {
-		return {
-			status: 'Error',
-			message: 'The signing secret contains spaces or line breaks; copy it again from Truedy',
-		};
-	}
-	return {
-		status: 'OK',
-		message:
-			'The secret can be used. Truedy has no API to confirm it: deliveries signed with another secret are answered with 401.',
-	};
 }
