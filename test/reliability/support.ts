@@ -21,7 +21,7 @@ import type {
 } from 'n8n-workflow';
 import { LoggerProxy } from 'n8n-workflow';
 
-import { overrideRetryPolicyForTests, type RetryPolicy } from '../../nodes/Truedy/shared/transport';
+import { overrideRetryPolicyForTests, type RetryPolicy } from '../../nodes/Truedy/transport/retry';
 import { runWorkflow, singleNodeWorkflow, type RunResult } from '../support/engine';
 import type { TruedySimulator } from '../simulator/server';
 

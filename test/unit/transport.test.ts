@@ -1,14 +1,8 @@
 /* eslint-disable */
 import type { IDataObject } from 'n8n-workflow';
 
-import {
-	DEFAULT_RETRY_POLICY,
-	backoffDelay,
-	normalizeBaseUrl,
-	retryDelay,
-	unwrapEnvelope,
-	type RetryPolicy,
-} from '../../nodes/Truedy/shared/transport';
+import { normalizeBaseUrl, unwrapEnvelope } from '../../nodes/Truedy/transport/request';
+import { DEFAULT_RETRY_POLICY, backoffDelay, retryDelay, type RetryPolicy } from '../../nodes/Truedy/transport/retry';
 
 const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY };
 const NOW = Date.parse('2026-01-01T12:00:00.000Z');

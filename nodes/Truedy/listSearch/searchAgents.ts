@@ -1,7 +1,7 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
-import { truedyRequest } from '../shared/transport';
-import type { TruedyResponse } from '../shared/transport';
+import { truedyRequest } from '../transport/request';
+import type { TruedyResponse } from '../transport/request';
 import type { TruedyAgent } from '../shared/types';
 
 const PAGE_SIZE = 50;

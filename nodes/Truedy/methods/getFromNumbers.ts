@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 
-import { truedyRequest } from '../shared/transport';
+import { truedyRequest } from '../transport/request';
 import type { TruedyAgent } from '../shared/types';
 
 /** The chosen agent's outbound numbers, for the From Number dropdown. */

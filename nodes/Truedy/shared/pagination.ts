@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { truedyRequest } from './transport';
+import { truedyRequest } from '../transport/request';
 
 export const MAX_PAGE_SIZE = 100;
 

@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { agentLocator } from '../../shared/descriptions';
 import { mapItems } from '../../shared/items';
-import { truedyRequest } from '../../shared/transport';
+import { truedyRequest } from '../../transport/request';
 import { requiredText } from '../../shared/validation';
 
 export const getAgentDescription: INodeProperties[] = [

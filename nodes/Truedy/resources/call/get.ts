@@ -8,8 +8,8 @@ import type {
 
 import { normalizeCall } from '../../shared/call';
 import { mapItems } from '../../shared/items';
-import { truedyRequest } from '../../shared/transport';
-import type { RetryPolicy } from '../../shared/transport';
+import { truedyRequest } from '../../transport/request';
+import type { RetryPolicy } from '../../transport/retry';
 import { requiredText } from '../../shared/validation';
 
 const showFor = { resource: ['call'], operation: ['get'] };

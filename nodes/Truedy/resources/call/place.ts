@@ -11,10 +11,10 @@ import { agentLocator } from '../../shared/descriptions';
 import { normalizeCall } from '../../shared/call';
 import { mapItems } from '../../shared/items';
 import { PlacedCallLedger } from '../../shared/ledger';
-import { createPacer } from '../../shared/pacer';
+import { createPacer } from '../../transport/pacer';
 import { normalizePhoneNumber } from '../../shared/phone';
 import { sleepWithAbort } from '../../shared/sleep';
-import { truedyRequest } from '../../shared/transport';
+import { truedyRequest } from '../../transport/request';
 import { fieldError, quote, requiredText } from '../../shared/validation';
 import { readWaitSettings, waitForPlacedCalls, waitOptionsDescription } from '../../shared/waitForCall';
 

@@ -1,4 +1,4 @@
-import { sleepWithAbort } from './sleep';
+import { sleepWithAbort } from '../shared/sleep';
 
 /**
  * Spaces calls evenly at `perMinute` (0 = no pacing). Each caller waits for its own slot, so
