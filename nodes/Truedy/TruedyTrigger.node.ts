@@ -8,15 +8,14 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { TRUEDY_WEBHOOK_CREDENTIAL } from './shared/credentials';
+import { testSigningSecret } from './trigger/credentialTest';
 import { deliveryKey, sharedDeduper } from './trigger/dedupe';
+import { isObject, normalizeDelivery, normalizeEventName } from './trigger/delivery';
 import { enrichDelivery, needsEnrichment } from './trigger/enrich';
 import { type DeliveryFilters, filterMismatch } from './trigger/filter';
-import { testSigningSecret } from './trigger/credentialTest';
 import { checkExists, create, deleteEndpoint } from './trigger/setup';
-import { isObject, normalizeDelivery, normalizeEventName } from './trigger/delivery';
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from './trigger/signature';
-
-const WEBHOOK_CREDENTIAL = 'truedyWebhookApi';
 
 interface TriggerSettings {
 	events: string[];
@@ -224,7 +223,7 @@ export class TruedyTrigger implements INodeType {
 
 		if (settings.verify) {
 			const { signingSecret } = await this.getCredentials<{ signingSecret?: string }>(
-				WEBHOOK_CREDENTIAL,
+				TRUEDY_WEBHOOK_CREDENTIAL,
 			);
 			const verification = verifySignature({
 				secret: signingSecret,

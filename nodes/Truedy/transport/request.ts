@@ -9,11 +9,10 @@ import type {
 	IWebhookFunctions,
 } from 'n8n-workflow';
 
+import { TRUEDY_API_CREDENTIAL } from '../shared/credentials';
 import { sleepWithAbort } from '../shared/sleep';
 import { apiError, cancelledError, networkError, redactSecret, unreadableAnswerError } from './errors';
 import { backoffDelay, canWait, rateGateOf, retryDelay, retryPolicyOf, type RetryPolicy } from './retry';
-
-export const CREDENTIAL_TYPE = 'truedyApi';
 
 type TruedyContext = IExecuteFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
@@ -75,9 +74,9 @@ export async function truedyRequest(
 		try {
 			response = (await this.helpers.httpRequestWithAuthentication.call(
 				this,
-				CREDENTIAL_TYPE,
+				TRUEDY_API_CREDENTIAL,
 				options,
-				{ credentialsDecrypted: { id: '', name: '', type: CREDENTIAL_TYPE, data: credentials } },
+				{ credentialsDecrypted: { id: '', name: '', type: TRUEDY_API_CREDENTIAL, data: credentials } },
 			)) as IN8nHttpFullResponse;
 		} catch (error) {
 			if (signal?.aborted) throw cancelledError(this, request);
@@ -121,7 +120,7 @@ const credentialsByRun = new WeakMap<TruedyContext, Promise<TruedyCredentials>>(
 async function credentialsOf(context: TruedyContext): Promise<TruedyCredentials> {
 	let credentials = credentialsByRun.get(context);
 	if (!credentials) {
-		credentials = context.getCredentials<TruedyCredentials>(CREDENTIAL_TYPE);
+		credentials = context.getCredentials<TruedyCredentials>(TRUEDY_API_CREDENTIAL);
 		credentialsByRun.set(context, credentials);
 	}
 	return await credentials;
