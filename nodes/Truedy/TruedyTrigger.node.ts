@@ -9,9 +9,10 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { TRUEDY_WEBHOOK_CREDENTIAL } from './shared/credentials';
+import { isObject } from './shared/values';
 import { testSigningSecret } from './trigger/credentialTest';
 import { deliveryKey, sharedDeduper } from './trigger/dedupe';
-import { isObject, normalizeDelivery, normalizeEventName } from './trigger/delivery';
+import { normalizeDelivery, normalizeEventName } from './trigger/delivery';
 import { enrichDelivery, needsEnrichment } from './trigger/enrich';
 import { type DeliveryFilters, filterMismatch } from './trigger/filter';
 import { checkExists, create, deleteEndpoint } from './trigger/setup';

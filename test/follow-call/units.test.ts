@@ -1,9 +1,8 @@
 /* eslint-disable */
 // Unit tests: the polling schedule, and the status and number normalisation behind Get,
 // Get Many and Wait for Call to End.
-import { normalizeCall } from '../../nodes/Truedy/shared/call';
-import { isTerminalStatus, normalizeCallStatus } from '../../nodes/Truedy/shared/status';
-import { MIN_POLL_INTERVAL_SECONDS, pollDelay } from '../../nodes/Truedy/shared/waitForCall';
+import { isTerminalStatus, MIN_POLL_INTERVAL_SECONDS, normalizeCall, normalizeCallStatus } from '../../nodes/Truedy/shared/calls';
+import { pollDelay } from '../../nodes/Truedy/shared/waitForCall';
 
 describe('pollDelay', () => {
 	/** The delays waitForCallEnd would use, polling from t = 0 for `totalMs`. */

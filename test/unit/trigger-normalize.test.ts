@@ -2,8 +2,10 @@
 // Unit tests for the Truedy Trigger's payload normalisation, filters and dedupe store.
 import { DeliveryDeduper, deliveryKey, PERSISTED_PROPERTY, sha256Hex } from '../../nodes/Truedy/trigger/dedupe';
 import { filterMismatch, parseIdList } from '../../nodes/Truedy/trigger/filter';
-import { mergeCall, needsEnrichment, transcriptExpected } from '../../nodes/Truedy/trigger/enrich';
-import { normalizeDelivery, normalizeEventName, parseDurationSeconds } from '../../nodes/Truedy/trigger/delivery';
+import { transcriptExpected } from '../../nodes/Truedy/shared/calls';
+import { parseDurationSeconds } from '../../nodes/Truedy/shared/time';
+import { mergeCall, needsEnrichment } from '../../nodes/Truedy/trigger/enrich';
+import { normalizeDelivery, normalizeEventName } from '../../nodes/Truedy/trigger/delivery';
 
 const ULTRAVOX = {
 	event: 'call.ended',

@@ -1,14 +1,16 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { fetchCall } from '../resources/call/get';
-import { normalizeCall } from './call';
+import {
+	fetchCall,
+	isTerminalStatus,
+	MIN_POLL_INTERVAL_SECONDS,
+	normalizeCall,
+	normalizeCallStatus,
+	transcriptExpected,
+} from './calls';
 import { errorJson } from './items';
 import { sleepWithAbort } from './sleep';
-import { isTerminalStatus, normalizeCallStatus } from './status';
-
-/** Truedy asks clients not to poll a call more often than every 5 seconds. */
-export const MIN_POLL_INTERVAL_SECONDS = 5;
 const MAX_POLL_INTERVAL_MS = 30_000;
 /** Polls stay at the base interval this long, then slow down gently. */
 const STEADY_POLLING_MS = 120_000;
@@ -151,20 +153,11 @@ export async function waitForCallEnd(
 	}
 
 	const transcriptDeadline = Date.now() + settings.transcriptWaitMs;
-	while (awaitsTranscript(current) && Date.now() + settings.pollIntervalMs <= transcriptDeadline) {
+	while (transcriptExpected(current) && Date.now() + settings.pollIntervalMs <= transcriptDeadline) {
 		await sleepWithAbort(settings.pollIntervalMs, signal);
 		current = await fetchCall.call(this, callId, itemIndex);
 	}
 	return { ...normalizeCall(current), waitTimedOut: false };
-}
-
-function awaitsTranscript(call: IDataObject): boolean {
-	const settings = (call.call_settings ?? {}) as IDataObject;
-	return (
-		normalizeCallStatus(call.status) === 'ended' &&
-		(call.transcript === null || call.transcript === undefined) &&
-		settings.transcription_enabled !== false
-	);
 }
 
 function timedOut(

@@ -1,6 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { normalizeCallStatus } from '../shared/status';
+import { firstTranscript, normalizeCallStatus } from '../shared/calls';
+import { parseDurationSeconds, toIsoTime } from '../shared/time';
+import { firstText, isObject } from '../shared/values';
 
 /**
  * Turns a Truedy webhook delivery into one flat set of fields, whichever payload shape arrived.
@@ -54,10 +56,6 @@ export interface TruedyDelivery extends IDataObject {
 	payload: IDataObject;
 }
 
-export function isObject(value: unknown): value is IDataObject {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** `call.completed` is an alias of `call.ended` (Truedy normalises it the same way). */
 export function normalizeEventName(event: unknown): string {
 	if (typeof event !== 'string') return '';
@@ -75,31 +73,22 @@ function callOf(data: IDataObject): IDataObject {
 	return isObject(data.call) ? data.call : data;
 }
 
-/** The first non-empty text (trimmed) or finite number (as text), or null. */
-export function firstString(...values: unknown[]): string | null {
-	for (const value of values) {
-		if (typeof value === 'string' && value.trim() !== '') return value.trim();
-		if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-	}
-	return null;
-}
-
 export function eventIdOf(envelope: IDataObject): string | null {
 	const data = eventData(envelope);
-	return firstString(data.id, data.eventId, data.event_id, envelope.id, envelope.eventId);
+	return firstText(data.id, data.eventId, data.event_id, envelope.id, envelope.eventId);
 }
 
 export function callIdOf(envelope: IDataObject): string | null {
 	const data = eventData(envelope);
 	const call = isObject(data.call) ? data.call : undefined;
-	return firstString(call?.callId, call?.call_id, call?.id, data.call_id, data.callId);
+	return firstText(call?.callId, call?.call_id, call?.id, data.call_id, data.callId);
 }
 
 export function agentIdOf(envelope: IDataObject): string | null {
 	const data = eventData(envelope);
 	const call = callOf(data);
 	const agent = isObject(call.agent) ? call.agent : undefined;
-	return firstString(
+	return firstText(
 		agent?.agentId,
 		agent?.agent_id,
 		agent?.id,
@@ -113,33 +102,19 @@ export function agentIdOf(envelope: IDataObject): string | null {
 export function batchIdOf(envelope: IDataObject): string | null {
 	const data = eventData(envelope);
 	const batch = isObject(data.batch) ? data.batch : undefined;
-	return firstString(data.batch_id, data.batchId, batch?.id, batch?.batchId, batch?.batch_id);
+	return firstText(data.batch_id, data.batchId, batch?.id, batch?.batchId, batch?.batch_id);
 }
 
 export function batchStatusOf(envelope: IDataObject): string | null {
 	const data = eventData(envelope);
 	const batch = isObject(data.batch) ? data.batch : undefined;
-	return firstString(data.status, batch?.status);
+	return firstText(data.status, batch?.status);
 }
 
 export function voiceIdOf(envelope: IDataObject): string | null {
 	const data = eventData(envelope);
 	const voice = isObject(data.voice) ? data.voice : undefined;
-	return firstString(data.voice_id, data.voiceId, voice?.id, voice?.voiceId);
-}
-
-/** Seconds from a number, a numeric string, or a protobuf duration such as "42s" / "42.5s". */
-export function parseDurationSeconds(value: unknown): number | null {
-	if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
-	if (typeof value !== 'string') return null;
-	const match = /^\s*(\d+(?:\.\d+)?)\s*s?\s*$/i.exec(value);
-	return match ? Number(match[1]) : null;
-}
-
-function toIso(value: unknown): string | null {
-	if (typeof value !== 'string' || value.trim() === '') return null;
-	const ms = Date.parse(value);
-	return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+	return firstText(data.voice_id, data.voiceId, voice?.id, voice?.voiceId);
 }
 
 function durationOf(data: IDataObject, call: IDataObject): number | null {
@@ -156,20 +131,11 @@ function durationOf(data: IDataObject, call: IDataObject): number | null {
 		const seconds = parseDurationSeconds(value);
 		if (seconds !== null) return seconds;
 	}
-	const joined = toIso(firstString(call.joined, call.started_at, data.started_at));
-	const ended = toIso(firstString(call.ended, call.ended_at, data.ended_at));
+	const joined = toIsoTime(firstText(call.joined, call.started_at, data.started_at));
+	const ended = toIsoTime(firstText(call.ended, call.ended_at, data.ended_at));
 	if (joined && ended) {
 		const seconds = (Date.parse(ended) - Date.parse(joined)) / 1000;
 		if (seconds >= 0) return Math.round(seconds);
-	}
-	return null;
-}
-
-/** The first non-empty transcript (a list of messages, or text), or null. */
-export function firstTranscript(...values: unknown[]): IDataObject[] | string | null {
-	for (const value of values) {
-		if (Array.isArray(value) && value.length > 0) return value as IDataObject[];
-		if (typeof value === 'string' && value.trim() !== '') return value;
 	}
 	return null;
 }
@@ -195,7 +161,7 @@ export function normalizeDelivery(envelope: IDataObject): TruedyDelivery {
 	const event = normalizeEventName(envelope.event ?? eventData(envelope).event);
 	const data = eventData(envelope);
 	const call = callOf(data);
-	const endReason = firstString(
+	const endReason = firstText(
 		call.endReason,
 		call.end_reason,
 		data.end_reason,
@@ -207,20 +173,20 @@ export function normalizeDelivery(envelope: IDataObject): TruedyDelivery {
 		callId: callIdOf(envelope),
 		agentId: agentIdOf(envelope),
 		batchId: batchIdOf(envelope),
-		status: deriveStatus(event, firstString(call.status, data.status, data.call_status), endReason),
+		status: deriveStatus(event, firstText(call.status, data.status, data.call_status), endReason),
 		endReason,
 		durationSeconds: durationOf(data, call),
-		summary: firstString(call.summary, data.summary),
-		shortSummary: firstString(call.shortSummary, call.short_summary, data.short_summary),
+		summary: firstText(call.summary, data.summary),
+		shortSummary: firstText(call.shortSummary, call.short_summary, data.short_summary),
 		transcript: firstTranscript(data.transcript, call.transcript),
-		recordingUrl: firstString(
+		recordingUrl: firstText(
 			call.recordingUrl,
 			call.recording_url,
 			data.recording_url,
 			data.recordingUrl,
 		),
-		occurredAt: toIso(
-			firstString(envelope.timestamp, data.timestamp, call.ended, call.ended_at, data.ended_at),
+		occurredAt: toIsoTime(
+			firstText(envelope.timestamp, data.timestamp, call.ended, call.ended_at, data.ended_at),
 		),
 		payload: envelope,
 	};

@@ -1,30 +1,28 @@
 import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
 
-import { fetchCall } from '../resources/call/get';
-import { normalizeCall } from '../shared/call';
-import { sleepWithAbort } from '../shared/sleep';
-import { isTerminalStatus, normalizeCallStatus } from '../shared/status';
 import {
-	CALL_OUTCOME_EVENTS,
-	firstString,
+	fetchCall,
 	firstTranscript,
-	isObject,
-	parseDurationSeconds,
-	type TruedyDelivery,
-} from './delivery';
+	MIN_POLL_INTERVAL_SECONDS,
+	normalizeCall,
+	normalizeCallStatus,
+	transcriptExpected,
+} from '../shared/calls';
+import { sleepWithAbort } from '../shared/sleep';
+import { parseDurationSeconds } from '../shared/time';
+import { firstText, isObject } from '../shared/values';
+import { CALL_OUTCOME_EVENTS, type TruedyDelivery } from './delivery';
 
 /**
  * Fills in what a call event lacks (transcript, recording, summary, …) from `GET /calls/{id}`.
  * Truedy's docs say the webhook should not be expected to carry the transcript, and that the
  * call's transcript can stay null for a few seconds after the call ends, so the call is fetched
- * again, with growing pauses, until the transcript appears or the wait runs out.
+ * again, no more often than Truedy's poll floor allows, until the transcript appears or the wait runs out.
  */
 
 export interface EnrichOptions {
 	/** Upper bound on the time spent waiting for the transcript. */
 	maxWaitMs: number;
-	/** First pause between fetches; doubles up to {@link MAX_POLL_INTERVAL_MS}. */
-	firstPollIntervalMs?: number;
 }
 
 export interface EnrichmentInfo extends IDataObject {
@@ -36,8 +34,7 @@ export interface EnrichmentInfo extends IDataObject {
 	error: string | null;
 }
 
-export const DEFAULT_FIRST_POLL_INTERVAL_MS = 500;
-export const MAX_POLL_INTERVAL_MS = 5_000;
+const POLL_INTERVAL_MS = MIN_POLL_INTERVAL_SECONDS * 1000;
 /** Retries of one fetch (429, 5xx, network) never wait longer than this. */
 const MAX_RETRY_WAIT_PER_FETCH_MS = 10_000;
 
@@ -50,34 +47,21 @@ export function needsEnrichment(delivery: TruedyDelivery): boolean {
 	);
 }
 
-/**
- * Whether a transcript can still be expected: the call is not over yet in the API, or it ended
- * normally with transcription on. Failed and cancelled calls never get one.
- */
-export function transcriptExpected(call: IDataObject): boolean {
-	if (firstTranscript(call.transcript) !== null) return false;
-	if (!isTerminalStatus(call.status)) return true;
-	if (normalizeCallStatus(call.status) !== 'ended') return false;
-	const settings = isObject(call.call_settings) ? call.call_settings : {};
-	if (settings.transcription_enabled === false) return false;
-	return parseDurationSeconds(call.duration_seconds) !== 0;
-}
-
 /** The delivery with its missing fields taken from the API's view of the call. */
 export function mergeCall(delivery: TruedyDelivery, call: IDataObject): TruedyDelivery {
 	const normalized = normalizeCall(call);
 	return {
 		...delivery,
-		agentId: delivery.agentId ?? firstString(normalized.agent_id),
+		agentId: delivery.agentId ?? firstText(normalized.agent_id),
 		status:
 			(normalizeCallStatus(normalized.status) as string | undefined) ?? delivery.status ?? null,
-		endReason: delivery.endReason ?? firstString(normalized.end_reason),
+		endReason: delivery.endReason ?? firstText(normalized.end_reason),
 		durationSeconds:
 			delivery.durationSeconds ?? parseDurationSeconds(normalized.duration_seconds),
-		summary: delivery.summary ?? firstString(normalized.summary),
-		shortSummary: delivery.shortSummary ?? firstString(normalized.short_summary),
+		summary: delivery.summary ?? firstText(normalized.summary),
+		shortSummary: delivery.shortSummary ?? firstText(normalized.short_summary),
 		transcript: delivery.transcript ?? firstTranscript(normalized.transcript),
-		recordingUrl: delivery.recordingUrl ?? firstString(normalized.recording_url),
+		recordingUrl: delivery.recordingUrl ?? firstText(normalized.recording_url),
 		call: normalized,
 	};
 }
@@ -100,7 +84,6 @@ export async function enrichDelivery(
 ): Promise<TruedyDelivery & { enrichment: EnrichmentInfo }> {
 	const callId = delivery.callId as string;
 	const started = Date.now();
-	let pause = options.firstPollIntervalMs ?? DEFAULT_FIRST_POLL_INTERVAL_MS;
 	let result: TruedyDelivery = delivery;
 	const info: EnrichmentInfo = { fetches: 0, transcriptPending: false, error: null };
 
@@ -127,12 +110,11 @@ export async function enrichDelivery(
 
 		result = mergeCall(result, call);
 		if (!transcriptExpected(call)) break;
-		if (Date.now() - started + pause > options.maxWaitMs) {
+		if (Date.now() - started + POLL_INTERVAL_MS > options.maxWaitMs) {
 			info.transcriptPending = true;
 			break;
 		}
-		await sleepWithAbort(pause);
-		pause = Math.min(pause * 2, MAX_POLL_INTERVAL_MS);
+		await sleepWithAbort(POLL_INTERVAL_MS);
 	}
 
 	return { ...result, enrichment: info };

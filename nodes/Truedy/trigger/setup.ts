@@ -1,6 +1,6 @@
 import type { IDataObject, IHookFunctions } from 'n8n-workflow';
 
-import { isObject } from './delivery';
+import { isObject } from '../shared/values';
 
 /**
  * Truedy has no API to create, list or delete webhook endpoints: the user adds the n8n URL in

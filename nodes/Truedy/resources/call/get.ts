@@ -1,15 +1,7 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeProperties,
-	IWebhookFunctions,
-} from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { normalizeCall } from '../../shared/call';
+import { fetchCall, normalizeCall } from '../../shared/calls';
 import { mapItems } from '../../shared/items';
-import { truedyRequest } from '../../transport/request';
-import type { RetryPolicy } from '../../transport/retry';
 import { requiredText } from '../../shared/validation';
 
 const showFor = { resource: ['call'], operation: ['get'] };
@@ -32,19 +24,4 @@ export async function getCall(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const callId = requiredText(this, itemIndex, 'callId', 'Call ID');
 		return normalizeCall(await fetchCall.call(this, callId, itemIndex));
 	});
-}
-
-export async function fetchCall(
-	this: IExecuteFunctions | IWebhookFunctions,
-	callId: string,
-	itemIndex?: number,
-	retry?: Partial<RetryPolicy>,
-): Promise<IDataObject> {
-	const { data } = await truedyRequest.call(this, {
-		method: 'GET',
-		path: `/calls/${encodeURIComponent(callId)}`,
-		itemIndex,
-		retry,
-	});
-	return data as IDataObject;
 }

@@ -6,11 +6,11 @@ import type {
 	NodeApiError,
 } from 'n8n-workflow';
 
-import { normalizeCall } from '../../shared/call';
+import { normalizeCall } from '../../shared/calls';
 import { returnAllAndLimit } from '../../shared/descriptions';
 import { mapItems } from '../../shared/items';
 import { fetchList, listLimit } from '../../shared/pagination';
-import { epochMs } from '../../shared/time';
+import { toIsoTime } from '../../shared/time';
 
 const showFor = { resource: ['call'], operation: ['getAll'] };
 
@@ -92,8 +92,8 @@ export async function getManyCalls(this: IExecuteFunctions): Promise<INodeExecut
 		const qs: IDataObject = {};
 		if (filters.direction) qs.direction = filters.direction;
 		if (filters.agentId) qs.agent_id = String(filters.agentId).trim();
-		if (filters.createdAfter) qs.created_after = toIso(filters.createdAfter);
-		if (filters.createdBefore) qs.created_before = toIso(filters.createdBefore);
+		if (filters.createdAfter) qs.created_after = dateFilter(filters.createdAfter);
+		if (filters.createdBefore) qs.created_before = dateFilter(filters.createdBefore);
 		const status = filters.status as string | undefined;
 		const spellings = status ? (STATUS_FILTER_SPELLINGS[status] ?? [status]) : [undefined];
 		let failure: unknown;
@@ -112,8 +112,7 @@ export async function getManyCalls(this: IExecuteFunctions): Promise<INodeExecut
 	});
 }
 
-/** A Date Time field's value as ISO 8601. Expressions can give epoch numbers (seconds or milliseconds). */
-function toIso(value: unknown): string {
-	const date = typeof value === 'number' ? new Date(epochMs(value)) : new Date(String(value));
-	return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
+/** A Date Time field's value as ISO 8601 (expressions can give epoch numbers); what is no time goes as typed, for Truedy to refuse. */
+function dateFilter(value: unknown): string {
+	return toIsoTime(value) ?? String(value);
 }

@@ -8,7 +8,7 @@ import type {
 import { jsonParse, NodeConnectionTypes } from 'n8n-workflow';
 
 import { agentLocator } from '../../shared/descriptions';
-import { normalizeCall } from '../../shared/call';
+import { normalizeCall } from '../../shared/calls';
 import { mapItems } from '../../shared/items';
 import { PlacedCallLedger } from '../../shared/ledger';
 import { createPacer } from '../../transport/pacer';
