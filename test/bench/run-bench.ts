@@ -150,9 +150,9 @@ export function parseOptions(argv: string[]): BenchOptions {
 
 /** The node's default Concurrency, read from its source so the report names it. */
 export function nodeDefaultConcurrency(): number {
-	const source = fs.readFileSync(path.join(ROOT, 'nodes', 'Truedy', 'resources', 'call', 'place.ts'), 'utf8');
+	const source = fs.readFileSync(path.join(ROOT, 'nodes', 'Truedy', 'resources', 'call', 'place', 'index.ts'), 'utf8');
 	const match = /const DEFAULT_CONCURRENCY = (\d+);/.exec(source);
-	if (!match) throw new Error('DEFAULT_CONCURRENCY not found in place.ts');
+	if (!match) throw new Error('DEFAULT_CONCURRENCY not found in place/index.ts');
 	return Number(match[1]);
 }
 

@@ -2,7 +2,7 @@
 // Unit tests: the polling schedule, and the status and number normalisation behind Get,
 // Get Many and Wait for Call to End.
 import { isTerminalStatus, MIN_POLL_INTERVAL_SECONDS, normalizeCall, normalizeCallStatus } from '../../nodes/Truedy/shared/calls';
-import { pollDelay } from '../../nodes/Truedy/shared/waitForCall';
+import { pollDelay } from '../../nodes/Truedy/resources/call/place/waitForEnd';
 
 describe('pollDelay', () => {
 	/** The delays waitForCallEnd would use, polling from t = 0 for `totalMs`. */

@@ -8,9 +8,9 @@ import {
 	normalizeCall,
 	normalizeCallStatus,
 	transcriptExpected,
-} from './calls';
-import { errorJson } from './items';
-import { sleepWithAbort } from './sleep';
+} from '../../../shared/calls';
+import { errorJson } from '../../../shared/items';
+import { sleepWithAbort } from '../../../shared/sleep';
 const MAX_POLL_INTERVAL_MS = 30_000;
 /** Polls stay at the base interval this long, then slow down gently. */
 const STEADY_POLLING_MS = 120_000;

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { mayHaveTakenEffect } from '../transport/errors';
+import { mayHaveTakenEffect } from '../../../transport/errors';
 
 /**
  * Which calls a Place Call run has created so far. n8n discards the output of a run that is
