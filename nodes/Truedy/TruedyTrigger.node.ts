@@ -12,8 +12,9 @@ import { TRUEDY_WEBHOOK_CREDENTIAL } from './shared/credentials';
 import { isObject } from './shared/values';
 import { testSigningSecret } from './trigger/credentialTest';
 import { deliveryKey, sharedDeduper } from './trigger/dedupe';
-import { normalizeDelivery, normalizeEventName } from './trigger/delivery';
+import { normalizeDelivery } from './trigger/delivery';
 import { enrichDelivery, needsEnrichment } from './trigger/enrich';
+import { normalizeEventName, TRUEDY_EVENTS } from './trigger/events';
 import { type DeliveryFilters, filterMismatch } from './trigger/filter';
 import { checkExists, create, deleteEndpoint } from './trigger/setup';
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from './trigger/signature';
@@ -79,21 +80,7 @@ export class TruedyTrigger implements INodeType {
 				default: ['call.ended'],
 				description:
 					'The Truedy events that start the workflow. Tick the same events on the endpoint in Truedy.',
-				options: [
-					{ name: 'Batch Completed', value: 'batch.completed' },
-					{ name: 'Batch Status Changed', value: 'batch.status.changed' },
-					{ name: 'Call Billed', value: 'call.billed' },
-					{
-						name: 'Call Ended',
-						value: 'call.ended',
-						description: 'A call finished, answered or not. Also fires for call.completed.',
-					},
-					{ name: 'Call Failed', value: 'call.failed' },
-					{ name: 'Call Joined', value: 'call.joined', description: 'The callee picked up' },
-					{ name: 'Call Started', value: 'call.started' },
-					{ name: 'Voice Training Completed', value: 'voice.training.completed' },
-					{ name: 'Voice Training Failed', value: 'voice.training.failed' },
-				],
+				options: TRUEDY_EVENTS,
 			},
 			{
 				displayName: 'Verify Signature',

@@ -84,10 +84,6 @@ class ExpiringLru {
 		}
 	}
 
-	delete(key: string): void {
-		this.entries.delete(key);
-	}
-
 	get size(): number {
 		return this.entries.size;
 	}
@@ -137,18 +133,6 @@ export class DeliveryDeduper {
 			staticData[PERSISTED_PROPERTY] = bound(persisted, this.limits.persistedKeys);
 		}
 		return true;
-	}
-
-	/** Forgets a claimed key, so a retry of a delivery that could not be processed goes through. */
-	release(scope: string, key: string, staticData?: IDataObject): void {
-		this.scopes.get(scope)?.delete(key);
-		if (!staticData) return;
-		const stored = staticData[PERSISTED_PROPERTY];
-		if (typeof stored === 'object' && stored !== null && key in (stored as IDataObject)) {
-			const remaining = { ...(stored as Record<string, number>) };
-			delete remaining[key];
-			staticData[PERSISTED_PROPERTY] = remaining;
-		}
 	}
 
 	/** Number of keys held in memory for a scope (for tests and diagnostics). */

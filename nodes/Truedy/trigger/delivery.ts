@@ -3,6 +3,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { firstTranscript, normalizeCallStatus } from '../shared/calls';
 import { parseDurationSeconds, toIsoTime } from '../shared/time';
 import { firstText, isObject } from '../shared/values';
+import { CALL_ENDED, CALL_OUTCOME_EVENTS, normalizeEventName } from './events';
 
 /**
  * Turns a Truedy webhook delivery into one flat set of fields, whichever payload shape arrived.
@@ -13,24 +14,6 @@ import { firstText, isObject } from '../shared/values';
  * - flat (snake_case): `data.call_id`, `data.agent_id`, `data.status`, `data.duration_seconds`.
  * Any optional field may be missing, so every output field falls back to `null`.
  */
-
-export const CALL_ENDED = 'call.ended';
-
-/** Events a user can subscribe to, as Truedy names them. */
-export const TRUEDY_EVENTS = [
-	'batch.completed',
-	'batch.status.changed',
-	'call.billed',
-	'call.ended',
-	'call.failed',
-	'call.joined',
-	'call.started',
-	'voice.training.completed',
-	'voice.training.failed',
-] as const;
-
-/** Events that report how a call ended: the status and end-reason filters apply to these. */
-export const CALL_OUTCOME_EVENTS: readonly string[] = ['call.ended', 'call.failed', 'call.billed'];
 
 /** Ultravox end reasons that mean the call never connected or broke. */
 const FAILED_END_REASONS = ['unjoined', 'connection_error', 'system_error'];
@@ -54,13 +37,6 @@ export interface TruedyDelivery extends IDataObject {
 	occurredAt: string | null;
 	/** The parsed delivery, untouched. */
 	payload: IDataObject;
-}
-
-/** `call.completed` is an alias of `call.ended` (Truedy normalises it the same way). */
-export function normalizeEventName(event: unknown): string {
-	if (typeof event !== 'string') return '';
-	const name = event.trim().toLowerCase();
-	return name === 'call.completed' ? CALL_ENDED : name;
 }
 
 /** The `data` object of an envelope; a bare event (no `data`) is its own data. */

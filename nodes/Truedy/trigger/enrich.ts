@@ -11,7 +11,8 @@ import {
 import { sleepWithAbort } from '../shared/sleep';
 import { parseDurationSeconds } from '../shared/time';
 import { firstText, isObject } from '../shared/values';
-import { CALL_OUTCOME_EVENTS, type TruedyDelivery } from './delivery';
+import type { TruedyDelivery } from './delivery';
+import { CALL_OUTCOME_EVENTS } from './events';
 
 /**
  * Fills in what a call event lacks (transcript, recording, summary, …) from `GET /calls/{id}`.

@@ -1,4 +1,5 @@
-import { CALL_OUTCOME_EVENTS, type TruedyDelivery } from './delivery';
+import type { TruedyDelivery } from './delivery';
+import { CALL_OUTCOME_EVENTS } from './events';
 
 export interface DeliveryFilters {
 	/** Agent IDs separated by commas, spaces or new lines. Empty: any agent. */

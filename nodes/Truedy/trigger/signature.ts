@@ -13,8 +13,6 @@ import { isEpochMilliseconds } from '../shared/time';
  * Pure functions only: no n8n context, no clock unless given.
  */
 
-export type HeaderSpelling = 'Truedy' | 'Trudy';
-
 /** Header names in lookup order: the documented spelling first. */
 export const TIMESTAMP_HEADERS = ['x-truedy-timestamp', 'x-trudy-timestamp'] as const;
 export const SIGNATURE_HEADERS = ['x-truedy-signature', 'x-trudy-signature'] as const;
@@ -39,8 +37,6 @@ export type VerificationResult =
 			valid: true;
 			/** The signed timestamp, as Unix seconds. */
 			timestampSeconds: number;
-			/** Which spelling the signature header used. */
-			spelling: HeaderSpelling;
 	  }
 	| {
 			valid: false;
@@ -74,16 +70,11 @@ export function getHeader(headers: HeaderBag, name: string): string | undefined 
 	return undefined;
 }
 
-/** The first header present among `names` (in order), with the spelling it used. */
-export function findSpelledHeader(
-	headers: HeaderBag,
-	names: readonly string[],
-): { value: string; spelling: HeaderSpelling } | undefined {
+/** The first header present among `names`, in order. */
+export function firstHeader(headers: HeaderBag, names: readonly string[]): string | undefined {
 	for (const name of names) {
 		const value = getHeader(headers, name);
-		if (value !== undefined) {
-			return { value, spelling: name.includes('trudy-') ? 'Trudy' : 'Truedy' };
-		}
+		if (value !== undefined) return value;
 	}
 	return undefined;
 }
@@ -152,28 +143,28 @@ export function verifySignature(options: VerifyOptions): VerificationResult {
 		return fail('missing_body', 'The request has no raw body to verify');
 	}
 
-	const timestamp = findSpelledHeader(options.headers, TIMESTAMP_HEADERS);
+	const timestamp = firstHeader(options.headers, TIMESTAMP_HEADERS);
 	if (!timestamp) {
 		return fail('missing_timestamp', 'The X-Truedy-Timestamp header is missing');
 	}
-	const signature = findSpelledHeader(options.headers, SIGNATURE_HEADERS);
+	const signature = firstHeader(options.headers, SIGNATURE_HEADERS);
 	if (!signature) {
 		return fail('missing_signature', 'The X-Truedy-Signature header is missing');
 	}
 
-	const timestampSeconds = parseTimestamp(timestamp.value);
+	const timestampSeconds = parseTimestamp(timestamp);
 	if (timestampSeconds === undefined) {
 		return fail('invalid_timestamp', 'The timestamp header is neither Unix time nor an ISO 8601 date');
 	}
 
-	const candidates = signatureCandidates(signature.value).filter((candidate) =>
+	const candidates = signatureCandidates(signature).filter((candidate) =>
 		HEX_SHA256.test(candidate),
 	);
 	if (candidates.length === 0) {
 		return fail('malformed_signature', 'The signature header is not a 64-character hex HMAC-SHA256');
 	}
 
-	const expected = computeSignature(secret, timestamp.value, rawBody);
+	const expected = computeSignature(secret, timestamp, rawBody);
 	let matched = false;
 	for (const candidate of candidates) {
 		// Every candidate is compared, so the time taken does not reveal which one matched.
@@ -202,5 +193,5 @@ export function verifySignature(options: VerifyOptions): VerificationResult {
 		);
 	}
 
-	return { valid: true, timestampSeconds, spelling: signature.spelling };
+	return { valid: true, timestampSeconds };
 }
