@@ -1,6 +1,12 @@
+const fs = require('fs');
 const path = require('path');
 const { src, dest, series } = require('gulp');
 const esbuild = require('esbuild');
+
+/** Removes the previous build, so files of moved or deleted sources are never shipped. */
+async function clean() {
+	fs.rmSync('dist', { recursive: true, force: true });
+}
 
 /** Icons and codex files next to the compiled nodes and credentials. */
 function copyAssets() {
@@ -31,5 +37,6 @@ async function bundleVendor() {
 	}
 }
 
+exports.clean = clean;
 exports.build = series(copyAssets, bundleVendor);
 exports.default = exports.build;
