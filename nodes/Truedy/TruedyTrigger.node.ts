@@ -57,10 +57,11 @@ export class TruedyTrigger implements INodeType {
 			{
 				name: 'default',
 				httpMethod: 'POST',
-				// n8n answers as soon as the execution is created, with the code below (Truedy
-				// recommends 204). Rejected deliveries are answered by the node itself.
+				// The node answers every delivery itself (webhook() below); n8n's onReceived
+				// answer is never used. A number, not an expression: n8n would evaluate
+				// '={{204}}' on every request (the description's type only allows strings).
 				responseMode: 'onReceived',
-				responseCode: '={{204}}',
+				responseCode: 204 as unknown as string,
 				path: 'webhook',
 			},
 		],
@@ -204,11 +205,20 @@ export class TruedyTrigger implements INodeType {
 		},
 	};
 
+	/**
+	 * One delivery, in this order: verify → parse → select → dedupe → ack → post-ack work → output.
+	 * Everything before the ack is synchronous apart from reading the credential, and answers the
+	 * request itself (401/400, or 204 for ignored and duplicate deliveries). The accepted delivery is
+	 * answered 204 by the node at the ack step, not by n8n after the execution is created: it is
+	 * faster, and it is the only response path after which n8n saves the static data holding the
+	 * dedupe keys (see trigger/dedupe.ts).
+	 */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const settings = readSettings(this);
 		const request = this.getRequestObject();
 		const rawBody = request.rawBody as Buffer | string | undefined;
 
+		// 1. Verify.
 		if (settings.verify) {
 			const { signingSecret } = await this.getCredentials<{ signingSecret?: string }>(
 				TRUEDY_WEBHOOK_CREDENTIAL,
@@ -224,11 +234,13 @@ export class TruedyTrigger implements INodeType {
 			}
 		}
 
+		// 2. Parse.
 		const envelope = parseEnvelope(this.getBodyData(), rawBody);
 		if (!envelope) {
 			return reject(this, 400, 'invalid_body', 'The body is not a JSON object');
 		}
 
+		// 3. Select.
 		const delivery = normalizeDelivery(envelope);
 		if (!settings.events.includes(delivery.event)) {
 			return ignore(this, `event "${delivery.event || '(none)'}" is not selected`);
@@ -236,7 +248,7 @@ export class TruedyTrigger implements INodeType {
 		const mismatch = filterMismatch(delivery, settings.filters);
 		if (mismatch) return ignore(this, mismatch);
 
-		// Test runs ("Listen for test event") are not deduplicated, so a delivery can be replayed.
+		// 4. Dedupe. Test runs ("Listen for test event") are not deduplicated, so a delivery can be replayed.
 		if (this.getMode() !== 'manual') {
 			const scope = `${this.getWorkflow().id ?? ''}:${this.getNode().id}`;
 			const key = deliveryKey(envelope, delivery.event, rawBody ?? JSON.stringify(envelope));
@@ -245,15 +257,19 @@ export class TruedyTrigger implements INodeType {
 			}
 		}
 
+		// 5. Ack. From here on Truedy has its answer and does not retry.
+		this.getResponseObject().status(204).end();
+
+		// 6. Post-ack work (may take seconds; Truedy is already answered): enrichment.
+		let output: IDataObject = delivery;
 		if (settings.enrich && needsEnrichment(delivery)) {
-			// Fetching the call can take seconds, and Truedy retries slow answers: answer first.
-			this.getResponseObject().status(204).end();
-			const enriched = await enrichDelivery.call(this, delivery, {
+			output = await enrichDelivery.call(this, delivery, {
 				maxWaitMs: settings.transcriptWaitSeconds * 1000,
 			});
-			return { noWebhookResponse: true, workflowData: [[{ json: enriched }]] };
 		}
-		return { workflowData: [[{ json: delivery }]] };
+
+		// 7. Output.
+		return { noWebhookResponse: true, workflowData: [[{ json: output }]] };
 	}
 }
 
@@ -307,11 +323,12 @@ function reject(
 	return { noWebhookResponse: true };
 }
 
-/** n8n answers with the webhook's response code (204) and starts nothing. */
+/** Answers 204 itself and starts nothing. Logged at info: a user looking for a missing run finds why. */
 function ignore(context: IWebhookFunctions, reason: string): IWebhookResponseData {
-	context.logger.debug(`Truedy Trigger ignored a delivery: ${reason}`, {
+	context.logger.info(`Truedy Trigger ignored a delivery: ${reason}`, {
 		node: context.getNode().name,
 		workflowId: context.getWorkflow().id,
 	});
-	return { webhookResponse: { received: true, ignored: reason } };
+	context.getResponseObject().status(204).end();
+	return { noWebhookResponse: true };
 }
