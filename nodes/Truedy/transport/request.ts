@@ -11,6 +11,7 @@ import type {
 
 import { TRUEDY_API_CREDENTIAL } from '../shared/credentials';
 import { sleepWithAbort } from '../shared/sleep';
+import { isObject } from '../shared/values';
 import { apiError, cancelledError, networkError, redactSecret, unreadableAnswerError } from './errors';
 import { backoffDelay, canWait, rateGateOf, retryDelay, retryPolicyOf, type RetryPolicy } from './retry';
 
@@ -175,7 +176,7 @@ export function unwrapEnvelope(body: unknown): TruedyResponse<unknown> {
 }
 
 function isEnvelope(body: unknown): body is IDataObject {
-	if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+	if (!isObject(body)) return false;
 	const keys = Object.keys(body);
 	return keys.includes('data') && keys.every((key) => ['data', 'meta', 'pagination'].includes(key));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
+import { isObject } from '../shared/values';
 import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './delivery';
 
 /**
@@ -92,8 +93,8 @@ class ExpiringLru {
 function readPersisted(staticData: IDataObject | undefined, now: number): Record<string, number> {
 	const stored = staticData?.[PERSISTED_PROPERTY];
 	const kept: Record<string, number> = {};
-	if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return kept;
-	for (const [key, expiresAt] of Object.entries(stored as IDataObject)) {
+	if (!isObject(stored)) return kept;
+	for (const [key, expiresAt] of Object.entries(stored)) {
 		if (typeof expiresAt === 'number' && expiresAt > now) kept[key] = expiresAt;
 	}
 	return kept;

@@ -18,7 +18,7 @@ import { CALL_OUTCOME_EVENTS } from './events';
  * Fills in what a call event lacks (transcript, recording, summary, …) from `GET /calls/{id}`.
  * Truedy's docs say the webhook should not be expected to carry the transcript, and that the
  * call's transcript can stay null for a few seconds after the call ends, so the call is fetched
- * again, no more often than Truedy's poll floor allows, until the transcript appears or the wait runs out.
+ * again at Truedy's poll floor (5 s) until the transcript appears or the wait runs out.
  */
 
 export interface EnrichOptions {

@@ -3,6 +3,7 @@ import { jsonParse } from 'n8n-workflow';
 
 import { normalizePhoneNumber } from '../../../shared/phone';
 import { fieldError, quote, requiredText } from '../../../shared/validation';
+import { isObject } from '../../../shared/values';
 
 /** The `POST /calls` body of one item; throws a field error naming the item for bad input. */
 export function buildCallBody(this: IExecuteFunctions, itemIndex: number, options: IDataObject): IDataObject {
@@ -37,7 +38,7 @@ function readVariables(this: IExecuteFunctions, itemIndex: number): Record<strin
 	if (mode === 'json') {
 		const raw = this.getNodeParameter('variablesJson', itemIndex, '{}') as unknown;
 		const parsed = typeof raw === 'string' ? parseJsonObject(this, itemIndex, raw) : raw;
-		if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+		if (!isObject(parsed)) {
 			throw fieldError(this, itemIndex, 'Variables (JSON)', 'must be a JSON object like {"first_name": "Sarah"}');
 		}
 		entries = Object.entries(parsed);
