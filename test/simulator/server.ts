@@ -128,8 +128,6 @@ class Simulator implements TruedySimulator {
 	readonly requests: RecordedRequest[] = [];
 	readonly calls = new Map<string, SimCall>();
 	readonly webhookDeliveries: DeliveryRecord[] = [];
-	/** What example workflows "wrote to the CRM" (POST /__sim/crm), so demos and e2e tests can see outcomes. */
-	readonly crmRecords: Array<Record<string, unknown>> = [];
 	/** API requests being answered right now, and the most at once since the last reset. */
 	inFlight = 0;
 	maxInFlight = 0;
@@ -176,12 +174,6 @@ class Simulator implements TruedySimulator {
 			return this.control({ reset: true });
 		}),
 		route('POST', '/agents', (ctx) => this.control(this.addAgent(this.controlBody(ctx) as unknown as SimAgent), 201)),
-		route('POST', '/crm', (ctx) => {
-			const record = { ...this.controlBody(ctx), receivedAt: new Date().toISOString() };
-			this.crmRecords.push(record);
-			return this.control(record, 201);
-		}),
-		route('GET', '/crm', () => this.control(this.crmRecords)),
 	];
 
 	constructor(options: StartOptions) {
@@ -236,7 +228,6 @@ class Simulator implements TruedySimulator {
 		this.inFlightScope = newScope();
 		this.requests.length = 0;
 		this.webhookDeliveries.length = 0;
-		this.crmRecords.length = 0;
 		this.maxInFlight = 0;
 		this.calls.clear();
 		this.idempotency.clear();

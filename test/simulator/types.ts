@@ -251,8 +251,6 @@ export interface TruedySimulator {
 	requests: RecordedRequest[];
 	calls: Map<string, SimCall>;
 	webhookDeliveries: DeliveryRecord[];
-	/** Records that example workflows posted to POST /__sim/crm. */
-	crmRecords: Array<Record<string, unknown>>;
 	/** API requests being answered now, and the most at once since the last reset. */
 	inFlight: number;
 	maxInFlight: number;
