@@ -2,8 +2,19 @@
 // Tests of the Truedy API simulator itself, over real HTTP.
 import { createServer, IncomingMessage, Server } from 'http';
 import type { AddressInfo } from 'net';
-import { SIM_AGENTS, SIM_NUMBERS, startSimulator, StartOptions, TruedySimulator } from './simulator/server';
+import {
+	RATE_LIMIT_VERSION_B,
+	SIM_AGENTS,
+	SIM_NUMBERS,
+	SIM_ULTRAVOX_AGENTS,
+	startSimulator,
+	StartOptions,
+	TruedySimulator,
+	ultravoxAgentIdOf,
+} from './simulator/server';
 import { buildCallEndedEvent, deliverWebhook, signWebhook } from './simulator/webhooks';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const FAST = { queuedMs: 15, ringingMs: 15, inProgressMs: 30 };
 const sims: TruedySimulator[] = [];
@@ -254,7 +265,7 @@ describe('idempotency', () => {
 		expect(first.headers.get('idempotent-replayed')).toBeNull();
 		expect(replay.headers.get('x-request-id')).toBe(replay.json.meta.request_id);
 		expect(sim.calls.size).toBe(1);
-		expectError(await createCall(sim, validCall({ phone_number: '+14155559999' }), key), 409, 'idempotency_conflict');
+		expectError(await createCall(sim, validCall({ phone_number: '+14155559999' }), key), 409, 'conflict');
 		expect((await createCall(sim, validCall(), { 'X-Idempotency-Key': 'k-2' })).json.data.id).not.toBe(first.json.data.id);
 		expect(sim.calls.size).toBe(2);
 		sim.reset();
@@ -366,7 +377,7 @@ describe('call lifecycle and GET /calls', () => {
 });
 
 describe('webhooks', () => {
-	it('delivers a signed ultravox-shaped call.ended carrying the Truedy call id', async () => {
+	it('delivers a signed ultravox-shaped call.ended carrying the Ultravox ids, empty metadata', async () => {
 		const hook = await receiver();
 		const sim = await start({ webhook: { url: hook.url, secret: 'whsec_test' } });
 		const id = (await createCall(sim, validCall({ variables: { first_name: 'Sarah' } }))).json.data.id;
@@ -377,12 +388,19 @@ describe('webhooks', () => {
 		expect(got.headers['x-truedy-signature']).toBe(signWebhook('whsec_test', ts, got.rawBody));
 		const envelope = JSON.parse(got.rawBody);
 		expect(envelope).toEqual({ event: 'call.ended', timestamp: expect.any(String), data: expect.any(Object) });
+		const uvCallId = sim.calls.get(id)!.ultravox_call_id!;
+		expect(uvCallId).toMatch(UUID);
 		expect(envelope.data).toEqual(
-			expect.objectContaining({ id: expect.stringMatching(/^uv_evt_/), event: 'call.ended', call: expect.objectContaining({ callId: id, endReason: 'hangup', billedDuration: '42s' }) }),
+			expect.objectContaining({ id: expect.stringMatching(/^uv_evt_/), event: 'call.ended', call: expect.objectContaining({ callId: uvCallId, endReason: 'hangup', billedDuration: '42s' }) }),
 		);
-		expect(envelope.data.call.agent).toEqual({ agentId: SIM_AGENTS.active });
-		expect(envelope.data.call.metadata).toEqual({ first_name: 'Sarah' });
-		expect(sim.webhookDeliveries[0]).toEqual(expect.objectContaining({ event: 'call.ended', callId: id, status: 204, attempt: 1, copy: 0, rawBody: got.rawBody }));
+		expect(got.rawBody).not.toContain(id); // no Truedy call id anywhere in the passthrough payload
+		expect(got.rawBody).not.toContain(SIM_AGENTS.active);
+		expect(envelope.data.call.agent).toEqual({ agentId: SIM_ULTRAVOX_AGENTS.active });
+		expect(SIM_ULTRAVOX_AGENTS.active).toMatch(UUID);
+		expect(envelope.data.call.metadata).toEqual({});
+		expect(sim.webhookDeliveries[0]).toEqual(
+			expect.objectContaining({ event: 'call.ended', callId: id, ultravoxCallId: uvCallId, status: 204, attempt: 1, copy: 0, rawBody: got.rawBody }),
+		);
 	});
 
 	it('supports Trudy spelling, flat shape with transcript, call.started/call.failed, duplicates', async () => {
@@ -405,7 +423,9 @@ describe('webhooks', () => {
 		expect(okEnded[0].rawBody).toBe(okEnded[1].rawBody);
 		expect(okEnded[0].headers).toEqual(okEnded[1].headers);
 		const data = JSON.parse(okEnded[0].rawBody).data;
-		expect(data).toEqual(expect.objectContaining({ id: expect.stringMatching(/^evt_/), call_id: ok, status: 'completed', end_reason: 'hangup', duration_seconds: 42 }));
+		expect(data).toEqual(
+			expect.objectContaining({ id: expect.stringMatching(/^evt_/), call_id: ok, agent_id: SIM_AGENTS.active, status: 'completed', end_reason: 'hangup', duration_seconds: 42 }),
+		);
 		expect(data.transcript).toHaveLength(5);
 		const badData = JSON.parse(sim.webhookDeliveries.find((d) => d.callId === bad && d.event === 'call.ended')!.rawBody).data;
 		expect(badData).toEqual(expect.objectContaining({ status: 'failed', end_reason: 'unjoined' }));
@@ -487,5 +507,232 @@ describe('control endpoints, latency, shutdown', () => {
 		await sim.close();
 		expect(Date.now() - t0).toBeLessThan(500);
 		await inFlight;
+	});
+});
+
+describe('Ultravox ids and what the call object exposes', () => {
+	it('by default call and agent objects carry no Ultravox ids, and the call echoes variables', async () => {
+		const sim = await start({ autoAdvance: false });
+		const created = await createCall(sim, validCall({ variables: { crm_id: 'lead-42' } }));
+		const id = created.json.data.id;
+		expect(created.json.data).not.toHaveProperty('ultravox_call_id');
+		expect(created.json.data.variables).toEqual({ crm_id: 'lead-42' }); // the guide's 201 example echoes variables
+		const one = (await api(sim, 'GET', `/calls/${id}`)).json.data;
+		expect(one).not.toHaveProperty('ultravox_call_id');
+		expect(one.variables).toEqual({ crm_id: 'lead-42' });
+		const [listed] = (await api(sim, 'GET', '/calls')).json.data;
+		expect(listed).not.toHaveProperty('ultravox_call_id');
+		expect(listed.variables).toEqual({ crm_id: 'lead-42' });
+		expect((await api(sim, 'GET', `/agents/${SIM_AGENTS.active}`)).json.data).not.toHaveProperty('ultravox_agent_id');
+		expect((await api(sim, 'GET', '/agents')).json.data.every((a: any) => !('ultravox_agent_id' in a))).toBe(true);
+		// The simulator still knows them (handle and /__sim views).
+		expect(sim.calls.get(id)!.ultravox_call_id).toMatch(UUID);
+		expect(sim.calls.get(id)!.ultravox_call_id).not.toBe(id);
+		const view = (await (await fetch(`${sim.url}/__sim/calls/${id}`)).json()) as any;
+		expect(view.data).toEqual(expect.objectContaining({ id, ultravox_call_id: sim.calls.get(id)!.ultravox_call_id, ultravox_agent_id: SIM_ULTRAVOX_AGENTS.active }));
+	});
+
+	it('with exposeUltravoxIds the call objects carry ultravox_call_id and agents ultravox_agent_id, matching the webhook', async () => {
+		const hook = await receiver();
+		const sim = await start({ exposeUltravoxIds: true, webhook: { url: hook.url, secret: 'k' } });
+		const created = (await createCall(sim, validCall({ variables: { crm_id: 'lead-42' } }))).json.data;
+		expect(created.ultravox_call_id).toMatch(UUID);
+		expect(created.variables).toEqual({ crm_id: 'lead-42' });
+		await sim.waitFor(() => sim.webhookDeliveries.length === 1);
+		const call = JSON.parse(hook.received[0].rawBody).data.call;
+		expect(call.callId).toBe(created.ultravox_call_id);
+		expect((await api(sim, 'GET', `/calls/${created.id}`)).json.data.ultravox_call_id).toBe(created.ultravox_call_id);
+		expect((await api(sim, 'GET', '/calls')).json.data[0].ultravox_call_id).toBe(created.ultravox_call_id);
+		const agent = (await api(sim, 'GET', `/agents/${SIM_AGENTS.active}`)).json.data;
+		expect(agent.ultravox_agent_id).toBe(call.agent.agentId);
+		expect(agent.ultravox_agent_id).toBe(ultravoxAgentIdOf(SIM_AGENTS.active));
+		const added = sim.addAgent({ name: 'New', outbound_phone_numbers: [{ id: 'n', phone_number: '+15550002222' }] });
+		expect(added.ultravox_agent_id).toMatch(UUID);
+		const listed = (await api(sim, 'GET', '/agents?name=new')).json.data[0];
+		expect(listed).toEqual(expect.objectContaining({ id: added.id, ultravox_agent_id: added.ultravox_agent_id }));
+	});
+
+	it("metadata: 'variables' fills data.call.metadata; the flat shape carries the Truedy ids", async () => {
+		const hook = await receiver();
+		const sim = await start({ webhook: { url: hook.url, secret: 'k', metadata: 'variables' } });
+		const id = (await createCall(sim, validCall({ variables: { first_name: 'Sarah' } }))).json.data.id;
+		await sim.waitFor(() => sim.webhookDeliveries.length === 1);
+		expect(JSON.parse(hook.received[0].rawBody).data.call.metadata).toEqual({ first_name: 'Sarah' });
+		const flat = buildCallEndedEvent(sim.calls.get(id)!, 'flat');
+		expect(flat.data).toEqual(expect.objectContaining({ call_id: id, agent_id: SIM_AGENTS.active }));
+	});
+
+	it('hand-built calls without Ultravox ids get stable derived ones', () => {
+		const call = { id: 'call_handmade', agent_id: SIM_AGENTS.leadQualifier, variables: {} } as any;
+		const a = buildCallEndedEvent({ ...call, status: 'ended' }, 'ultravox');
+		const b = buildCallEndedEvent({ ...call, status: 'ended' }, 'ultravox');
+		expect((a.data.call as any).callId).toMatch(UUID);
+		expect((a.data.call as any).callId).toBe((b.data.call as any).callId);
+		expect((a.data.call as any).agent.agentId).toBe(SIM_ULTRAVOX_AGENTS.leadQualifier);
+		const own = buildCallEndedEvent({ ...call, ultravox_call_id: 'uv-1', ultravox_agent_id: 'uv-agent' }, 'ultravox');
+		expect(own.data.call).toEqual(expect.objectContaining({ callId: 'uv-1', agent: { agentId: 'uv-agent' } }));
+	});
+});
+
+describe('GET /calls query parameters', () => {
+	it('limit defaults to 50 and must be 1..100; offset pages', async () => {
+		const sim = await start({ autoAdvance: false });
+		for (let i = 0; i < 55; i++) await createCall(sim, validCall({ phone_number: `+1415555${String(i).padStart(4, '1')}` }));
+		const first = await api(sim, 'GET', '/calls');
+		expect(first.json.data).toHaveLength(50);
+		expect(first.json.pagination).toEqual({ total: 55, limit: 50, offset: 0, has_more: true });
+		const rest = await api(sim, 'GET', '/calls?offset=50&limit=100');
+		expect(rest.json.data).toHaveLength(5);
+		expect(rest.json.pagination).toEqual({ total: 55, limit: 100, offset: 50, has_more: false });
+		for (const bad of ['limit=0', 'limit=101', 'limit=abc', 'offset=-1']) expectError(await api(sim, 'GET', `/calls?${bad}`), 422, 'validation_error');
+	});
+
+	it('created_after / created_before are inclusive ISO bounds; direction accepts outbound, inbound, webrtc', async () => {
+		const sim = await start({ autoAdvance: false });
+		const a = (await createCall(sim, validCall())).json.data;
+		await new Promise((r) => setTimeout(r, 15));
+		const b = (await createCall(sim, validCall())).json.data;
+		const ids = async (q: string) => (await api(sim, 'GET', `/calls?${q}`)).json.data.map((c: any) => c.id);
+		expect(await ids(`created_after=${encodeURIComponent(b.created_at)}`)).toEqual([b.id]);
+		expect(await ids(`created_before=${encodeURIComponent(a.created_at)}`)).toEqual([a.id]);
+		expect(await ids(`created_after=${encodeURIComponent(a.created_at)}&created_before=${encodeURIComponent(b.created_at)}`)).toEqual([b.id, a.id]);
+		expect(await ids('direction=inbound')).toEqual([]);
+		expect(await ids('direction=webrtc')).toEqual([]);
+		expectError(await api(sim, 'GET', '/calls?direction=sideways'), 422, 'validation_error');
+	});
+
+	it('ignores unknown parameters, ultravox_call_id included, unless ultravoxCallIdFilter is on', async () => {
+		const sim = await start({ autoAdvance: false });
+		const a = (await createCall(sim, validCall())).json.data.id;
+		const b = (await createCall(sim, validCall())).json.data.id;
+		const uvA = sim.calls.get(a)!.ultravox_call_id!;
+		const ids = async (q: string) => (await api(sim, 'GET', `/calls?${q}`)).json.data.map((c: any) => c.id);
+		expect(await ids('foo=bar&sort=asc')).toEqual([b, a]);
+		expect(await ids(`ultravox_call_id=${uvA}`)).toEqual([b, a]); // undocumented: ignored by default
+		sim.configure({ ultravoxCallIdFilter: true });
+		expect(await ids(`ultravox_call_id=${uvA}`)).toEqual([a]);
+		expect(await ids('ultravox_call_id=00000000-0000-4000-8000-000000000000')).toEqual([]);
+	});
+});
+
+describe('organisations and API keys', () => {
+	it('keys of one organisation share calls and idempotency keys; another organisation sees neither', async () => {
+		const sim = await start({ autoAdvance: false, apiKeys: [{ key: 'truedy_second_key_same_org' }, { key: 'truedy_other_org_key', org: 'org_other' }] });
+		const key = { 'X-Idempotency-Key': 'same-key' };
+		const first = await createCall(sim, validCall(), key);
+		const sameOrg = await api(sim, 'POST', '/calls', { body: validCall(), headers: key, auth: 'truedy_second_key_same_org' });
+		expect(sameOrg.text).toBe(first.text);
+		expect(sameOrg.headers.get('idempotent-replayed')).toBe('true');
+		const otherOrg = await api(sim, 'POST', '/calls', { body: validCall(), headers: key, auth: 'truedy_other_org_key' });
+		expect(otherOrg.status).toBe(201);
+		expect(otherOrg.json.data.id).not.toBe(first.json.data.id);
+		expectError(await api(sim, 'GET', `/calls/${first.json.data.id}`, { auth: 'truedy_other_org_key' }), 404, 'not_found');
+		expect((await api(sim, 'GET', '/calls', { auth: 'truedy_other_org_key' })).json.data.map((c: any) => c.id)).toEqual([otherOrg.json.data.id]);
+		expect((await api(sim, 'GET', `/calls/${first.json.data.id}`, { auth: 'truedy_second_key_same_org' })).status).toBe(200);
+		expect(sim.requests.map((r) => r.org)).toEqual(['org_sim', 'org_sim', 'org_other', 'org_other', 'org_other', 'org_sim']);
+	});
+});
+
+/** Waits until at least `marginMs` are left in the current 60 s window (windows are aligned to the epoch minute). */
+async function awayFromMinuteEdge(marginMs = 3000): Promise<void> {
+	const left = 60_000 - (Date.now() % 60_000);
+	if (left < marginMs) await new Promise((r) => setTimeout(r, left + 20));
+}
+
+describe('rate limits', () => {
+	it('rateLimit: {} is version A: 100 per minute per organisation over all endpoints and keys, reset_at at the next minute, no headers', async () => {
+		const sim = await start({ autoAdvance: false, rateLimit: {}, apiKeys: [{ key: 'truedy_key_two' }, { key: 'truedy_key_other_org', org: 'org_b' }] });
+		await awayFromMinuteEdge();
+		const answers: ApiResponse[] = [];
+		for (let i = 0; i < 100; i++) {
+			const auth = i % 2 === 0 ? sim.apiKey : 'truedy_key_two';
+			answers.push(i % 3 === 0 ? await createCall(sim, validCall()) : await api(sim, 'GET', i % 3 === 1 ? '/agents' : '/calls', { auth }));
+		}
+		expect(answers.every((a) => a.status < 400)).toBe(true);
+		expect(sim.rateLimitedCount).toBe(0);
+		for (const a of answers) for (const h of ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) expect(a.headers.get(h)).toBeNull();
+		const limited = await api(sim, 'GET', `/agents/${SIM_AGENTS.active}`, { auth: 'truedy_key_two' });
+		expectError(limited, 429, 'rate_limit_exceeded');
+		expect(Object.keys(limited.json.error.details).sort()).toEqual(['limit', 'reset_at']);
+		expect(limited.json.error.details.limit).toBe(100);
+		expect(limited.json.error.details.reset_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000000Z$/); // the guide's example spelling
+		const resetAt = Date.parse(limited.json.error.details.reset_at);
+		expect(resetAt % 60_000).toBe(0);
+		expect(resetAt - Date.now()).toBeGreaterThan(0);
+		expect(resetAt - Date.now()).toBeLessThanOrEqual(60_000);
+		for (const h of ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) expect(limited.headers.get(h)).toBeNull();
+		expect((await api(sim, 'GET', '/agents')).status).toBe(429); // the first key too: one window per organisation
+		expect((await api(sim, 'GET', '/agents', { auth: 'truedy_key_other_org' })).status).toBe(200); // another organisation
+		expect(sim.rateLimitedCount).toBe(2);
+		expect(sim.statusCounts()).toEqual({ 200: 67, 201: 34, 429: 2 });
+		const stats = (await (await fetch(`${sim.url}/__sim/stats`)).json()) as any;
+		expect(stats.data).toEqual({ requests: 103, byStatus: { 200: 67, 201: 34, 429: 2 }, rateLimited: 2 });
+		sim.reset();
+		expect(sim.rateLimitedCount).toBe(0);
+		expect((await api(sim, 'GET', '/agents')).status).toBe(200); // reset clears the windows
+	});
+
+	it('version B: per key tiers with X-RateLimit-* on every answer and Retry-After on a 429', async () => {
+		const sim = await start({
+			rateLimit: { ...RATE_LIMIT_VERSION_B, limit: 2, windowMs: 60_000, tiers: [{ limit: 3, windowMs: 3_600_000 }] },
+			apiKeys: [{ key: 'truedy_key_two' }],
+		});
+		await awayFromMinuteEdge();
+		const ok = await api(sim, 'GET', '/agents');
+		expect(ok.headers.get('x-ratelimit-limit')).toBe('2');
+		expect(ok.headers.get('x-ratelimit-remaining')).toBe('1');
+		expect(Number(ok.headers.get('x-ratelimit-reset')) % 60).toBe(0);
+		expect(ok.headers.get('x-ratelimit-limit-hour')).toBe('3');
+		expect(ok.headers.get('x-ratelimit-remaining-hour')).toBe('2');
+		expect(Number(ok.headers.get('x-ratelimit-reset-hour')) % 3600).toBe(0);
+		expect(ok.headers.get('retry-after')).toBeNull();
+		expect((await api(sim, 'GET', '/agents')).headers.get('x-ratelimit-remaining')).toBe('0');
+		const limited = await api(sim, 'GET', '/agents');
+		expectError(limited, 429, 'rate_limit_exceeded');
+		expect(limited.json.error.details).toEqual({ limit: 2 });
+		expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+		expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+		// Per key: the second key has its own windows.
+		expect((await api(sim, 'GET', '/agents', { auth: 'truedy_key_two' })).status).toBe(200);
+		// Errors in scope carry the headers too.
+		const notFound = await api(sim, 'GET', '/nope', { auth: 'truedy_key_two' });
+		expect(notFound.status).toBe(404);
+		expect(notFound.headers.get('x-ratelimit-remaining')).toBe('0');
+		expect(notFound.headers.get('x-ratelimit-remaining-hour')).toBe('1');
+	});
+
+	it('version B: when an hour tier is the full one, the 429 names its limit and Retry-After runs to the end of the hour', async () => {
+		const sim = await start({ rateLimit: { ...RATE_LIMIT_VERSION_B, limit: 5, tiers: [{ limit: 2, windowMs: 3_600_000 }] } });
+		await awayFromMinuteEdge();
+		await api(sim, 'GET', '/agents');
+		await api(sim, 'GET', '/agents');
+		const hourFull = await api(sim, 'GET', '/agents');
+		expect(hourFull.status).toBe(429);
+		expect(hourFull.json.error.details).toEqual({ limit: 2 });
+		expect(hourFull.headers.get('x-ratelimit-remaining')).toBe('3'); // the minute window still has room
+		expect(hourFull.headers.get('x-ratelimit-remaining-hour')).toBe('0');
+		const toHourEnd = Math.ceil((3_600_000 - (Date.now() % 3_600_000)) / 1000);
+		expect(Math.abs(Number(hourFull.headers.get('retry-after')) - toHourEnd)).toBeLessThanOrEqual(1);
+	});
+
+	it("scope 'organizationPath' (the early backend) keeps one window per path", async () => {
+		const sim = await start({ rateLimit: { limit: 1, scope: 'organizationPath' } });
+		await awayFromMinuteEdge();
+		expect((await api(sim, 'GET', '/agents')).status).toBe(200);
+		expect((await api(sim, 'GET', '/calls')).status).toBe(200);
+		expect((await api(sim, 'GET', '/agents')).status).toBe(429);
+		expect((await api(sim, 'GET', '/calls')).status).toBe(429);
+	});
+
+	it('an unauthenticated request is not counted; an injected status429 counts in rateLimitedCount', async () => {
+		const sim = await start({ rateLimit: { limit: 1 } });
+		await awayFromMinuteEdge();
+		expect((await api(sim, 'GET', '/agents', { auth: 'truedy_wrong' })).status).toBe(401);
+		expect((await api(sim, 'GET', '/agents')).status).toBe(200);
+		sim.configure({ rateLimit: null });
+		const injected = await api(sim, 'GET', '/agents', { headers: { 'X-Sim-Fault': 'status429' } });
+		expect(injected.status).toBe(429);
+		expect(injected.json.error.details.reset_at).toMatch(/\.\d{6}Z$/);
+		expect(sim.rateLimitedCount).toBe(1);
 	});
 });

@@ -1,6 +1,7 @@
 /* eslint-disable */
 // Seed agents of the simulator (api-notes §1.7 agent shape).
 import { randomUUID } from 'crypto';
+import { ultravoxAgentIdOf } from './calls';
 import type { PhoneNumberRef, SimAgent } from './types';
 
 /** Ids of the seeded agents. */
@@ -16,6 +17,14 @@ export const SIM_AGENTS = {
 	/** "Inbound Support": active, inbound number only, no outbound numbers. */
 	noNumbers: '3f1c2a9e-7b4d-4e8a-9c1f-0a1b2c3d4e05',
 } as const;
+
+/**
+ * Ultravox ids of the seeded agents (UUIDs, fixed from run to run): what the passthrough webhook carries
+ * in `data.call.agent.agentId`, and what agent objects expose as `ultravox_agent_id` with `exposeUltravoxIds`.
+ */
+export const SIM_ULTRAVOX_AGENTS = Object.fromEntries(
+	Object.entries(SIM_AGENTS).map(([name, id]) => [name, ultravoxAgentIdOf(id)]),
+) as { readonly [K in keyof typeof SIM_AGENTS]: string };
 
 /** Outbound numbers of the seeded agents (first one is the default caller ID). */
 export const SIM_NUMBERS = {
@@ -36,6 +45,7 @@ function agent(fields: Partial<SimAgent> & Pick<SimAgent, 'id' | 'name'>): SimAg
 	const { id, name, ...rest } = fields;
 	return {
 		id,
+		ultravox_agent_id: ultravoxAgentIdOf(id),
 		name,
 		description: '',
 		voice_id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
@@ -110,5 +120,6 @@ export function generateAgents(count: number): SimAgent[] {
 /** Completes a partial agent given to addAgent(). */
 export function completeAgent(partial: Partial<SimAgent> & { name: string }): SimAgent {
 	const now = new Date().toISOString();
-	return agent({ id: randomUUID(), created_at: now, updated_at: now, ...partial });
+	const id = partial.id ?? randomUUID();
+	return agent({ id, ultravox_agent_id: randomUUID(), created_at: now, updated_at: now, ...partial });
 }

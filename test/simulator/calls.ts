@@ -1,6 +1,6 @@
 /* eslint-disable */
 // Call model helpers: ids, status vocabularies, field naming and fabricated call content.
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes, randomUUID } from 'crypto';
 import type { CallFieldNaming, CanonicalStatus, SimCall, StatusVocabulary, TranscriptTurn } from './types';
 
 const ALNUM = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -15,6 +15,24 @@ export function randomAlnum(len: number): string {
 
 export const newCallId = (): string => `call_${randomAlnum(26)}`;
 export const newRequestId = (): string => `req_${randomAlnum(24)}`;
+/** Ultravox ids are UUIDs. */
+export const newUltravoxId = (): string => randomUUID();
+
+/** A UUID (version 4 layout) that depends only on `seed`: stable Ultravox ids for seeded agents and hand-built calls. */
+export function derivedUuid(seed: string): string {
+	const h = createHash('sha256').update(seed).digest();
+	h[6] = (h[6] & 0x0f) | 0x40;
+	h[8] = (h[8] & 0x3f) | 0x80;
+	const x = h.subarray(0, 16).toString('hex');
+	return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+/** The Ultravox agent id of a Truedy agent id, unless the agent names its own. */
+export const ultravoxAgentIdOf = (agentId: string): string => derivedUuid(`ultravox-agent:${agentId}`);
+
+/** The call's Ultravox id (derived from the Truedy id for hand-built calls that have none). */
+export const ultravoxCallIdOf = (call: Pick<SimCall, 'id' | 'ultravox_call_id'>): string =>
+	call.ultravox_call_id ?? derivedUuid(`ultravox-call:${call.id}`);
 
 const VOCABULARIES: Record<StatusVocabulary, Record<CanonicalStatus, string>> = {
 	ended: { queued: 'queued', ringing: 'ringing', in_progress: 'in-progress', ended: 'ended', failed: 'failed', cancelled: 'cancelled' },
@@ -68,6 +86,8 @@ const NAMING: Record<CallFieldNaming, [to: string, from: string]> = {
 export interface RenderOptions {
 	vocabulary: StatusVocabulary;
 	naming: CallFieldNaming;
+	/** Add `ultravox_call_id` (exposeUltravoxIds). */
+	ultravoxIds?: boolean;
 	now?: number;
 }
 
@@ -78,6 +98,7 @@ export function renderCall(call: SimCall, opts: RenderOptions): Record<string, u
 	const transcriptVisible = call.transcriptReadyAt !== null && now >= call.transcriptReadyAt;
 	return {
 		id: call.id,
+		...(opts.ultravoxIds && { ultravox_call_id: ultravoxCallIdOf(call) }),
 		status: renderStatus(call.status, opts.vocabulary),
 		direction: call.direction,
 		agent_id: call.agent_id,

@@ -4,7 +4,20 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo, Socket } from 'net';
 import { setMaxListeners } from 'events';
 import { completeAgent, generateAgents, seedAgents } from './agents';
-import { buildSummary, buildTranscript, isTerminal, newCallId, newRequestId, nextStatus, renderCall, renderStatus, toCanonicalStatus } from './calls';
+import {
+	buildSummary,
+	buildTranscript,
+	isTerminal,
+	newCallId,
+	newRequestId,
+	newUltravoxId,
+	nextStatus,
+	renderCall,
+	renderStatus,
+	toCanonicalStatus,
+	ultravoxAgentIdOf,
+	ultravoxCallIdOf,
+} from './calls';
 import {
 	ApiError,
 	ApiResult,
@@ -26,6 +39,7 @@ import {
 	writeJson,
 } from './http-util';
 import { AFTER_FAULTS, FaultInjector, malformedBody } from './faults';
+import { isoMicros, RateLimiter } from './ratelimit';
 import type {
 	CallTimings,
 	CanonicalStatus,
@@ -44,12 +58,16 @@ import { validateCreateCall, CreateCallInput } from './validation';
 import { buildCallEndedEvent, prepareDelivery, PreparedDelivery, sendDelivery, WebhookEnvelope } from './webhooks';
 
 export * from './types';
-export { SIM_AGENTS, SIM_NUMBERS } from './agents';
+export { SIM_AGENTS, SIM_NUMBERS, SIM_ULTRAVOX_AGENTS } from './agents';
 export { FAULT_KINDS, seededUnit } from './faults';
+export { RATE_LIMIT_EARLY_BACKEND, RATE_LIMIT_VERSION_A, RATE_LIMIT_VERSION_B } from './ratelimit';
+export { ultravoxAgentIdOf, ultravoxCallIdOf } from './calls';
 
 export const BASE_PATH = '/api/public/v1';
 export const CONTROL_PREFIX = '/__sim';
 export const DEFAULT_API_KEY = 'truedy_sim_0123456789abcdefghijklmnopqrstuv';
+/** The organisation of `apiKey` (and of `apiKeys` entries without an `org`). */
+export const DEFAULT_ORG = 'org_sim';
 export const DEFAULT_CALL_TIMINGS: CallTimings = { queuedMs: 200, ringingMs: 300, inProgressMs: 1000 };
 const DEFAULT_EVENTS = ['call.ended'];
 
@@ -59,6 +77,8 @@ export function defaultOptions(): SimulatorOptions {
 	return {
 		port: 0,
 		apiKey: DEFAULT_API_KEY,
+		exposeUltravoxIds: false,
+		ultravoxCallIdFilter: false,
 		agents: seedAgents(),
 		extraAgents: 0,
 		responseShape: 'envelope',
@@ -71,6 +91,7 @@ export function defaultOptions(): SimulatorOptions {
 		transcriptDelayMs: 0,
 		autoAdvance: true,
 		durationSeconds: 42,
+		idempotencyMismatch: 'conflict',
 	};
 }
 
@@ -93,6 +114,8 @@ interface Ctx {
 	body: ParsedBody;
 	clientIp: string;
 	requestId: string;
+	/** Set once the API key was accepted. */
+	org?: string;
 }
 
 interface StoredResponse {
@@ -137,7 +160,7 @@ class Simulator implements TruedySimulator {
 	private readonly agents = new Map<string, SimAgent>();
 	private readonly callTimers = new Map<string, NodeJS.Timeout>();
 	private readonly idempotency = new Map<string, StoredResponse>();
-	private readonly rateWindows = new Map<string, { start: number; count: number }>();
+	private readonly rateLimiter = new RateLimiter();
 	private readonly pendingDeliveries = new Set<Promise<void>>();
 	private creditsUsed = 0;
 	private seq = 0;
@@ -148,21 +171,22 @@ class Simulator implements TruedySimulator {
 
 	private readonly apiRoutes: Route<Ctx>[] = [
 		route('GET', '/agents', (ctx) => this.listAgents(ctx)),
-		route('GET', '/agents/:id', (ctx, [id]) => this.one(ctx, 200, this.requireAgent(id))),
+		route('GET', '/agents/:id', (ctx, [id]) => this.one(ctx, 200, this.renderAgent(this.requireAgent(id)))),
 		route('POST', '/calls', (ctx) => this.createCall(ctx)),
 		route('GET', '/calls', (ctx) => this.listCalls(ctx)),
-		route('GET', '/calls/:id', (ctx, [id]) => this.one(ctx, 200, this.render(this.requireCall(id)))),
+		route('GET', '/calls/:id', (ctx, [id]) => this.one(ctx, 200, this.render(this.requireCall(id, ctx.org)))),
 	];
 
 	private readonly controlRoutes: Route<Ctx>[] = [
 		route('GET', '/health', () => this.control({ status: 'ok', url: this.url, baseUrl: this.baseUrl, apiKey: this.apiKey })),
 		route('GET', '/requests', (ctx) => this.control(this.filterRequests(ctx))),
-		route('GET', '/calls', () => this.control([...this.calls.values()].map((c) => this.render(c)))),
-		route('GET', '/calls/:id', (_ctx, [id]) => this.control(this.render(this.requireCall(id)))),
-		route('POST', '/calls/:id/end', (ctx, [id]) => this.control(this.render(this.endCall(id, this.controlField(ctx, 'status'))))),
-		route('POST', '/calls/:id/advance', (_ctx, [id]) => this.control(this.render(this.advanceCall(id)))),
-		route('POST', '/calls/:id/status', (ctx, [id]) => this.control(this.render(this.setCallStatus(id, this.controlField(ctx, 'status') ?? '')))),
+		route('GET', '/calls', () => this.control([...this.calls.values()].map((c) => this.controlView(c)))),
+		route('GET', '/calls/:id', (_ctx, [id]) => this.control(this.controlView(this.requireCall(id)))),
+		route('POST', '/calls/:id/end', (ctx, [id]) => this.control(this.controlView(this.endCall(id, this.controlField(ctx, 'status'))))),
+		route('POST', '/calls/:id/advance', (_ctx, [id]) => this.control(this.controlView(this.advanceCall(id)))),
+		route('POST', '/calls/:id/status', (ctx, [id]) => this.control(this.controlView(this.setCallStatus(id, this.controlField(ctx, 'status') ?? '')))),
 		route('GET', '/deliveries', () => this.control(this.webhookDeliveries)),
+		route('GET', '/stats', () => this.control({ requests: this.requests.length, byStatus: this.statusCounts(), rateLimited: this.rateLimitedCount })),
 		route('GET', '/faults', () => this.control({ counts: this.faultCounts(), log: this.faultLog })),
 		route('GET', '/config', () => this.control(this.serializableOptions())),
 		route('POST', '/configure', (ctx) => {
@@ -208,7 +232,7 @@ class Simulator implements TruedySimulator {
 	configure(patch: SimulatorOptionsPatch): void {
 		this.applyPatch(patch);
 		if ('agents' in patch || 'extraAgents' in patch) this.rebuildAgents();
-		if ('rateLimit' in patch || 'apiKey' in patch) this.rateWindows.clear();
+		if ('rateLimit' in patch || 'apiKey' in patch || 'apiKeys' in patch) this.rateLimiter.clear();
 		if ('credits' in patch) this.creditsUsed = 0;
 		if ('faults' in patch) this.faults.configure(this.options.faults);
 	}
@@ -221,6 +245,16 @@ class Simulator implements TruedySimulator {
 		return this.faults.counts();
 	}
 
+	statusCounts(): Record<number, number> {
+		const out: Record<number, number> = {};
+		for (const r of this.requests) out[r.status] = (out[r.status] ?? 0) + 1;
+		return out;
+	}
+
+	get rateLimitedCount(): number {
+		return this.requests.filter((r) => r.status === 429).length;
+	}
+
 	reset(): void {
 		for (const t of this.callTimers.values()) clearTimeout(t);
 		this.callTimers.clear();
@@ -231,7 +265,7 @@ class Simulator implements TruedySimulator {
 		this.maxInFlight = 0;
 		this.calls.clear();
 		this.idempotency.clear();
-		this.rateWindows.clear();
+		this.rateLimiter.clear();
 		this.creditsUsed = 0;
 		this.faults.reset();
 	}
@@ -240,6 +274,7 @@ class Simulator implements TruedySimulator {
 		if (!isPlainObject(partial) || typeof partial.name !== 'string') throw new ApiError(400, 'bad_request', 'agent needs a name');
 		const agent = completeAgent(partial);
 		this.options.agents.push(agent);
+		agent.ultravox_agent_id ??= ultravoxAgentIdOf(agent.id);
 		this.agents.set(agent.id, agent);
 		return agent;
 	}
@@ -322,7 +357,10 @@ class Simulator implements TruedySimulator {
 
 	private rebuildAgents(): void {
 		this.agents.clear();
-		for (const a of [...this.options.agents, ...generateAgents(this.options.extraAgents)]) this.agents.set(a.id, a);
+		for (const a of [...this.options.agents, ...generateAgents(this.options.extraAgents)]) {
+			a.ultravox_agent_id ??= ultravoxAgentIdOf(a.id);
+			this.agents.set(a.id, a);
+		}
 	}
 
 	private serializableOptions(): Record<string, unknown> {
@@ -402,7 +440,7 @@ class Simulator implements TruedySimulator {
 				req.socket.destroy();
 				return;
 			}
-			const result = fault === 'status503' || fault === 'status429' ? this.injectedError(ctx, fault) : await this.dispatch(ctx);
+			const result = fault === 'status503' || fault === 'status429' ? this.injectedError(ctx, fault) : await this.dispatch(ctx, record);
 			record.status = result.status;
 			if (result.requestId) record.requestId = result.requestId;
 			if (result.headers?.['Idempotent-Replayed'] === 'true') record.replayed = true;
@@ -453,7 +491,7 @@ class Simulator implements TruedySimulator {
 		const ms = this.faults.retryAfterMs;
 		return this.errorResult(
 			ctx,
-			new ApiError(429, 'rate_limit_exceeded', 'Injected fault: rate limit exceeded', { reset_at: new Date(Date.now() + ms).toISOString() }, {
+			new ApiError(429, 'rate_limit_exceeded', 'Injected fault: rate limit exceeded', { reset_at: isoMicros(Date.now() + ms) }, {
 				'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))),
 			}),
 		);
@@ -470,17 +508,20 @@ class Simulator implements TruedySimulator {
 		}
 	}
 
-	private async dispatch(ctx: Ctx): Promise<ApiResult> {
+	private async dispatch(ctx: Ctx, record: RecordedRequest): Promise<ApiResult> {
+		let rateHeaders: Record<string, string> = {};
+		const withRateHeaders = (r: ApiResult): ApiResult =>
+			Object.keys(rateHeaders).length ? { ...r, headers: { ...rateHeaders, ...r.headers } } : r;
 		try {
-			this.authenticate(ctx);
+			ctx.org = record.org = this.authenticate(ctx);
 			this.checkIp(ctx);
-			this.checkRateLimit();
+			rateHeaders = this.checkRateLimit(ctx);
 			if (!ctx.underBase) throw new ApiError(404, 'not_found', `No route ${ctx.method} ${ctx.fullPath}; API routes live under ${BASE_PATH}`);
 			const match = matchRoute(this.apiRoutes, ctx.method, ctx.path);
 			if (!match) throw new ApiError(404, 'not_found', `No route ${ctx.method} ${ctx.fullPath}`);
-			return await match.route.handler(ctx, match.params);
+			return withRateHeaders(await match.route.handler(ctx, match.params));
 		} catch (e) {
-			if (e instanceof ApiError) return this.errorResult(ctx, e);
+			if (e instanceof ApiError) return withRateHeaders(this.errorResult(ctx, e));
 			throw e;
 		}
 	}
@@ -523,11 +564,24 @@ class Simulator implements TruedySimulator {
 
 	// ================= cross-cutting checks =================
 
-	private authenticate(ctx: Ctx): void {
+	/** The organisation of the presented key. */
+	private authenticate(ctx: Ctx): string {
 		const header = ctx.headers['authorization'];
 		if (!header) throw new ApiError(401, 'unauthorized', 'Missing Authorization header (expected "Bearer <api_key>")');
 		const m = /^Bearer\s+(.+)$/i.exec(header.trim());
-		if (!m || m[1] !== this.options.apiKey) throw new ApiError(401, 'unauthorized', 'Invalid API key');
+		const org = m ? this.orgOfKey(m[1]) : undefined;
+		if (!org) throw new ApiError(401, 'unauthorized', 'Invalid API key');
+		return org;
+	}
+
+	private orgOfKey(key: string): string | undefined {
+		if (key === this.options.apiKey) return DEFAULT_ORG;
+		const extra = this.options.apiKeys?.find((k) => k.key === key);
+		return extra && (extra.org ?? DEFAULT_ORG);
+	}
+
+	private presentedKey(ctx: Ctx): string {
+		return /^Bearer\s+(.+)$/i.exec(ctx.headers['authorization']?.trim() ?? '')?.[1] ?? '';
 	}
 
 	private checkIp(ctx: Ctx): void {
@@ -535,26 +589,16 @@ class Simulator implements TruedySimulator {
 		if (allowed && !allowed.includes(ctx.clientIp)) throw new ApiError(403, 'forbidden', 'IP not whitelisted', { ip: ctx.clientIp });
 	}
 
-	/** Fixed windows per API key, counted over every authenticated API request. */
-	private checkRateLimit(): void {
+	/**
+	 * Fixed windows (aligned to the epoch) counted over every authenticated API request, shared per
+	 * organisation by default (rate-limits guide version A). Returns the headers to add ('headers' style).
+	 */
+	private checkRateLimit(ctx: Ctx): Record<string, string> {
 		const rl = this.options.rateLimit;
-		if (!rl) return;
-		const now = Date.now();
-		const start = Math.floor(now / rl.windowMs) * rl.windowMs;
-		let win = this.rateWindows.get(this.apiKey);
-		if (!win || win.start !== start) {
-			win = { start, count: 0 };
-			this.rateWindows.set(this.apiKey, win);
-		}
-		if (win.count >= rl.limit) {
-			const resetAt = start + rl.windowMs;
-			const details: Record<string, unknown> = { limit: rl.limit };
-			const headers: Record<string, string> = {};
-			if (rl.style === 'reset_at') details.reset_at = new Date(resetAt).toISOString();
-			if (rl.style === 'retry_after') headers['Retry-After'] = String(Math.max(1, Math.ceil((resetAt - now) / 1000)));
-			throw new ApiError(429, rl.code ?? 'rate_limit_exceeded', `Rate limit of ${rl.limit} requests per ${rl.windowMs} ms exceeded`, details, headers);
-		}
-		win.count++;
+		if (!rl) return {};
+		const outcome = this.rateLimiter.check(rl, { org: ctx.org ?? DEFAULT_ORG, apiKey: this.presentedKey(ctx), path: ctx.path });
+		if (outcome.error) throw outcome.error;
+		return outcome.headers;
 	}
 
 	// ================= response shapes =================
@@ -590,7 +634,17 @@ class Simulator implements TruedySimulator {
 		const agents = [...this.agents.values()]
 			.filter((a) => (!status || a.status === status) && (!name || a.name.toLowerCase().includes(name)))
 			.sort((a, b) => a.name.localeCompare(b.name, 'en') || a.id.localeCompare(b.id));
-		return this.list(ctx, agents, paging);
+		return this.list(
+			ctx,
+			agents.map((a) => this.renderAgent(a)),
+			paging,
+		);
+	}
+
+	/** The public view of an agent: `ultravox_agent_id` only with exposeUltravoxIds. */
+	private renderAgent(agent: SimAgent): Record<string, unknown> {
+		const { id, ultravox_agent_id, ...rest } = agent;
+		return this.options.exposeUltravoxIds ? { id, ultravox_agent_id: ultravox_agent_id ?? ultravoxAgentIdOf(id), ...rest } : { id, ...rest };
 	}
 
 	private requireAgent(id: string): SimAgent {
@@ -604,14 +658,14 @@ class Simulator implements TruedySimulator {
 	private createCall(ctx: Ctx): ApiResult {
 		if (!ctx.body.ok) throw new ApiError(400, 'bad_request', ctx.body.error);
 		const idemKey = ctx.headers['x-idempotency-key'];
-		const storeKey = idemKey ? `${this.apiKey}\n${idemKey}` : undefined;
+		const storeKey = idemKey ? `${ctx.org}\n${idemKey}` : undefined; // keys are scoped per organisation
 		const canonicalBody = canonicalJson(ctx.body.value);
 		const replay = storeKey ? this.replayIdempotent(storeKey, canonicalBody) : undefined;
 		if (replay) return replay;
 
 		const input = validateCreateCall(ctx.body.value, (id) => this.agents.get(id));
 		this.chargeCredit();
-		const call = this.newCall(input);
+		const call = this.newCall(input, ctx.org ?? DEFAULT_ORG);
 		const result = this.one(ctx, 201, this.render(call));
 		const rawBody = JSON.stringify(result.payload);
 		if (storeKey) this.idempotency.set(storeKey, { canonicalBody, status: 201, rawBody, requestId: ctx.requestId });
@@ -621,8 +675,8 @@ class Simulator implements TruedySimulator {
 	private replayIdempotent(storeKey: string, canonicalBody: string): ApiResult | undefined {
 		const stored = this.idempotency.get(storeKey);
 		if (!stored) return undefined;
-		if (stored.canonicalBody !== canonicalBody) {
-			throw new ApiError(409, 'idempotency_conflict', 'X-Idempotency-Key was already used with a different request body');
+		if (stored.canonicalBody !== canonicalBody && this.options.idempotencyMismatch !== 'replay') {
+			throw new ApiError(409, 'conflict', 'X-Idempotency-Key was already used with a different request body');
 		}
 		return { status: stored.status, rawBody: stored.rawBody, requestId: stored.requestId, headers: { 'Idempotent-Replayed': 'true' } };
 	}
@@ -635,9 +689,12 @@ class Simulator implements TruedySimulator {
 		this.creditsUsed++;
 	}
 
-	private newCall(input: CreateCallInput): SimCall {
+	private newCall(input: CreateCallInput, org: string): SimCall {
 		const call: SimCall = {
 			id: newCallId(),
+			ultravox_call_id: newUltravoxId(),
+			ultravox_agent_id: input.agent.ultravox_agent_id ?? ultravoxAgentIdOf(input.agent.id),
+			org,
 			seq: ++this.seq,
 			status: 'queued',
 			direction: 'outbound',
@@ -666,7 +723,10 @@ class Simulator implements TruedySimulator {
 	private listCalls(ctx: Ctx): ApiResult {
 		const paging = parsePaging(ctx.query);
 		const filters = this.callFilters(ctx.query);
-		const calls = [...this.calls.values()].filter((c) => filters.every((f) => f(c))).sort((a, b) => b.seq - a.seq);
+		const org = ctx.org ?? DEFAULT_ORG;
+		const calls = [...this.calls.values()]
+			.filter((c) => (c.org ?? DEFAULT_ORG) === org && filters.every((f) => f(c)))
+			.sort((a, b) => b.seq - a.seq);
 		return this.list(
 			ctx,
 			calls.map((c) => this.render(c)),
@@ -674,6 +734,10 @@ class Simulator implements TruedySimulator {
 		);
 	}
 
+	/**
+	 * The documented filters (status, direction, agent_id, created_after/created_before); `ultravox_call_id`
+	 * only with ultravoxCallIdFilter. Any other query parameter is ignored.
+	 */
 	private callFilters(query: Record<string, string | string[]>): Array<(c: SimCall) => boolean> {
 		const filters: Array<(c: SimCall) => boolean> = [];
 		const status = queryValue(query, 'status');
@@ -695,6 +759,8 @@ class Simulator implements TruedySimulator {
 		if (after !== undefined) filters.push((c) => Date.parse(c.created_at) >= after);
 		const before = this.dateParam(query, 'created_before');
 		if (before !== undefined) filters.push((c) => Date.parse(c.created_at) <= before);
+		const ultravoxCallId = queryValue(query, 'ultravox_call_id');
+		if (this.options.ultravoxCallIdFilter && ultravoxCallId) filters.push((c) => ultravoxCallIdOf(c) === ultravoxCallId);
 		return filters;
 	}
 
@@ -706,9 +772,10 @@ class Simulator implements TruedySimulator {
 		return t;
 	}
 
-	private requireCall(id: string): SimCall {
+	/** The call, or 404; with `org`, calls of other organisations are not found either. */
+	private requireCall(id: string, org?: string): SimCall {
 		const call = this.calls.get(id);
-		if (!call) throw new ApiError(404, 'not_found', `Call ${id} not found`);
+		if (!call || (org !== undefined && (call.org ?? DEFAULT_ORG) !== org)) throw new ApiError(404, 'not_found', `Call ${id} not found`);
 		return call;
 	}
 
@@ -719,7 +786,17 @@ class Simulator implements TruedySimulator {
 	}
 
 	private render(call: SimCall): Record<string, unknown> {
-		return renderCall(call, { vocabulary: this.options.statusVocabulary, naming: this.options.callFieldNaming });
+		return renderCall(call, {
+			vocabulary: this.options.statusVocabulary,
+			naming: this.options.callFieldNaming,
+			ultravoxIds: this.options.exposeUltravoxIds,
+		});
+	}
+
+	/** /__sim views: the API view plus the simulator's own truth (Ultravox ids, organisation) whatever the options. */
+	private controlView(call: SimCall): Record<string, unknown> {
+		const { id, ...rest } = renderCall(call, { vocabulary: this.options.statusVocabulary, naming: this.options.callFieldNaming, ultravoxIds: true });
+		return { id, ...rest, ultravox_agent_id: call.ultravox_agent_id ?? ultravoxAgentIdOf(call.agent_id), org: call.org ?? DEFAULT_ORG };
 	}
 
 	// ================= call lifecycle =================
@@ -801,8 +878,9 @@ class Simulator implements TruedySimulator {
 		const envelope = buildCallEndedEvent(call, wh.payloadShape ?? 'ultravox', event, {
 			vocabulary: this.options.statusVocabulary,
 			includeTranscript: wh.includeTranscript,
+			metadata: wh.metadata,
 		});
-		const info = { event, eventId: String(envelope.data.id), callId: call.id };
+		const info = { event, eventId: String(envelope.data.id), callId: call.id, ultravoxCallId: ultravoxCallIdOf(call) };
 		const job: Promise<void> = this.deliverEvent(wh, envelope, info, this.inFlightScope)
 			.catch(() => undefined)
 			.finally(() => this.pendingDeliveries.delete(job));
@@ -855,6 +933,7 @@ interface DeliveryInfo {
 	event: string;
 	eventId: string;
 	callId: string;
+	ultravoxCallId: string;
 }
 
 export { Simulator };

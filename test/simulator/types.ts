@@ -7,8 +7,26 @@ export type StatusVocabulary = 'ended' | 'completed';
 export type CallFieldNaming = 'phone_number' | 'to_from' | 'to_number';
 export type HeaderSpelling = 'Truedy' | 'Trudy';
 export type WebhookPayloadShape = 'ultravox' | 'flat';
-export type RateLimitStyle = 'reset_at' | 'retry_after' | 'none';
+/**
+ * How a 429 says when to retry.
+ * - 'reset_at' (default, rate-limits guide version A): `error.details.reset_at` (ISO), no rate-limit headers at all.
+ * - 'headers' (rate-limits guide version B, authentication page): `Retry-After` on a 429 and `X-RateLimit-*` on every response.
+ * - 'retry_after': only a `Retry-After` header on a 429.
+ * - 'none': neither (only `details.limit`).
+ */
+export type RateLimitStyle = 'reset_at' | 'headers' | 'retry_after' | 'none';
+/**
+ * Who shares a window.
+ * - 'organization' (default, version A): every API key and every endpoint of one organisation.
+ * - 'apiKey' (version B, "each API key has separate rate limits").
+ * - 'organizationPath' (Truedy's early backend: per organisation and per request path).
+ */
+export type RateLimitScope = 'organization' | 'apiKey' | 'organizationPath';
+/** What the Ultravox call's `metadata` carries in the passthrough shape. */
+export type UltravoxMetadataMode = 'empty' | 'variables';
 export type RateLimitCode = 'rate_limit_exceeded' | 'rate_limited';
+/** See SimulatorOptions.idempotencyMismatch. */
+export type IdempotencyMismatch = 'conflict' | 'replay';
 
 /** Canonical (vocabulary-independent) call status kept internally. */
 export type CanonicalStatus = 'queued' | 'ringing' | 'in_progress' | 'ended' | 'failed' | 'cancelled';
@@ -20,6 +38,11 @@ export interface PhoneNumberRef {
 
 export interface SimAgent {
 	id: string;
+	/**
+	 * The agent's id at Ultravox (a UUID). Sent in the passthrough webhook as `data.call.agent.agentId`;
+	 * exposed by the API only with `exposeUltravoxIds`. Filled in (derived from `id`) when missing.
+	 */
+	ultravox_agent_id?: string;
 	name: string;
 	description: string;
 	voice_id: string;
@@ -49,6 +72,16 @@ export interface CallSettings {
 /** Internal call record. `status` is canonical; the API renders it per configuration. */
 export interface SimCall {
 	id: string;
+	/**
+	 * The call's id at Ultravox (a random UUID for calls the simulator creates). Sent in the passthrough
+	 * webhook as `data.call.callId`; exposed by the API only with `exposeUltravoxIds`.
+	 * Optional so that hand-built calls still type-check: a missing one is derived from `id`.
+	 */
+	ultravox_call_id?: string;
+	/** The agent's Ultravox id when the call was made (derived from `agent_id` when missing). */
+	ultravox_agent_id?: string;
+	/** The organisation of the API key that created the call (default organisation when missing). */
+	org?: string;
 	seq: number;
 	status: CanonicalStatus;
 	direction: 'outbound';
@@ -78,16 +111,41 @@ export interface CallTimings {
 	inProgressMs: number;
 }
 
-export interface RateLimitOptions {
+export interface RateLimitWindow {
 	limit: number;
 	windowMs: number;
-	style: RateLimitStyle;
+}
+
+/**
+ * Fixed windows aligned to the epoch (a 60 s window starts at each full minute). Every option is
+ * optional: `rateLimit: {}` is the documented version A (100 per minute per organisation, `reset_at`, no headers).
+ */
+export interface RateLimitOptions {
+	/** Requests per window (default 100, version A). */
+	limit?: number;
+	/** Window length (default 60 000 ms). */
+	windowMs?: number;
+	/** Default 'reset_at' (version A). */
+	style?: RateLimitStyle;
+	/** Default 'organization' (version A). */
+	scope?: RateLimitScope;
+	/** Further windows that must all have room too (version B tiers: 1 000/hour, 10 000/day). */
+	tiers?: RateLimitWindow[];
+	/** `error.code` of the 429 (default 'rate_limit_exceeded'; the outbound-calls guide says 'rate_limited'). */
 	code?: RateLimitCode;
+}
+
+/** An additional API key the simulator accepts, in the default organisation unless `org` says otherwise. */
+export interface ApiKeyOption {
+	key: string;
+	org?: string;
 }
 
 export interface WebhookOptions {
 	url: string;
 	secret: string;
+	/** Passthrough shape: what `data.call.metadata` holds. Default 'empty' ({}); Truedy's use of it is undocumented. */
+	metadata?: UltravoxMetadataMode;
 	headerSpelling?: HeaderSpelling;
 	payloadShape?: WebhookPayloadShape;
 	/** Default ['call.ended']; also 'call.started' (call goes in-progress) and 'call.failed' (failed calls, in addition to call.ended). */
@@ -109,6 +167,15 @@ export interface WebhookOptions {
 export interface SimulatorOptions {
 	port: number;
 	apiKey: string;
+	/** More accepted API keys (default none). Keys of one organisation share its rate limit, idempotency keys and calls. */
+	apiKeys?: ApiKeyOption[];
+	/**
+	 * Call objects carry `ultravox_call_id` and agent objects `ultravox_agent_id` (Truedy's early backend).
+	 * Default false: no documented call or agent example shows them.
+	 */
+	exposeUltravoxIds: boolean;
+	/** GET /calls honours an `ultravox_call_id` query filter (undocumented). Default false: the parameter is ignored like any unknown one. */
+	ultravoxCallIdFilter: boolean;
 	allowedIps?: string[];
 	agents: SimAgent[];
 	extraAgents: number;
@@ -128,6 +195,11 @@ export interface SimulatorOptions {
 	durationSeconds: number;
 	/** When set, GET /calls accepts a `status` filter only in this vocabulary and answers 422 to the other spelling. */
 	statusFilterVocabulary?: StatusVocabulary;
+	/**
+	 * A POST /calls whose X-Idempotency-Key is known but whose body differs (docs §1.4: "behavior may vary").
+	 * 'conflict' (default, Truedy's early backend): 409 `conflict`. 'replay': the stored call, bodies not compared.
+	 */
+	idempotencyMismatch: IdempotencyMismatch;
 	webhook?: WebhookOptions;
 	/** Fault injection (unset: none). See faults.ts and README.md › Faults. */
 	faults?: FaultOptions;
@@ -202,7 +274,7 @@ export interface FaultRecord {
 
 /** Patch accepted by configure(): `null` clears an optional setting / restores a default. */
 export type SimulatorOptionsPatch = {
-	[K in keyof SimulatorOptions]?: SimulatorOptions[K] | null;
+	[K in Exclude<keyof SimulatorOptions, 'callTimings'>]?: SimulatorOptions[K] | null;
 } & { callTimings?: Partial<CallTimings> | null };
 
 export interface RecordedRequest {
@@ -219,6 +291,8 @@ export interface RecordedRequest {
 	receivedAt: number;
 	requestId: string;
 	clientIp: string;
+	/** The organisation of the API key, when the key was accepted. */
+	org?: string;
 	/** The injected fault, if any (see FaultKind). */
 	fault?: FaultKind;
 	/** Answered from the idempotency store (Idempotent-Replayed: true). */
@@ -228,7 +302,10 @@ export interface RecordedRequest {
 export interface DeliveryRecord {
 	event: string;
 	eventId: string;
+	/** The Truedy call id (simulator bookkeeping; the passthrough payload carries `ultravoxCallId`). */
 	callId: string;
+	/** The call's Ultravox id, as the passthrough payload's `data.call.callId` carries it. */
+	ultravoxCallId: string;
 	/** HTTP status of the receiver, 0 on network error / timeout. */
 	status: number;
 	/** 1 for the first attempt of a copy, 2.. for retries. */
@@ -258,6 +335,10 @@ export interface TruedySimulator {
 	readonly faultLog: FaultRecord[];
 	/** Injected faults by kind since the last reset. */
 	faultCounts(): Record<FaultKind, number>;
+	/** Recorded API requests by answered status since the last reset, e.g. `{ 200: 4, 429: 1 }`. */
+	statusCounts(): Record<number, number>;
+	/** Recorded API requests answered 429 (rate limiter or injected fault) since the last reset. */
+	readonly rateLimitedCount: number;
 	configure(patch: SimulatorOptionsPatch): void;
 	reset(): void;
 	addAgent(agent: Partial<SimAgent> & { name: string }): SimAgent;

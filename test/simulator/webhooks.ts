@@ -1,8 +1,8 @@
 /* eslint-disable */
 // Webhook signing, event building and delivery (usable on its own to forge/replay deliveries).
 import { createHmac } from 'crypto';
-import { randomAlnum, renderStatus } from './calls';
-import type { HeaderSpelling, SimCall, StatusVocabulary, WebhookPayloadShape } from './types';
+import { randomAlnum, renderStatus, ultravoxAgentIdOf, ultravoxCallIdOf } from './calls';
+import type { HeaderSpelling, SimCall, StatusVocabulary, UltravoxMetadataMode, WebhookPayloadShape } from './types';
 
 export interface WebhookEnvelope {
 	event: string;
@@ -20,6 +20,8 @@ export function webhookHeaderNames(spelling: HeaderSpelling = 'Truedy'): { times
 }
 
 export interface BuildEventOptions {
+	/** Passthrough shape: what `data.call.metadata` holds (default 'empty': `{}`). */
+	metadata?: UltravoxMetadataMode;
 	/** Flat shape: vocabulary of `status` (default 'ended'). */
 	vocabulary?: StatusVocabulary;
 	/** Flat shape: include transcript and recording_url. */
@@ -32,10 +34,11 @@ export interface BuildEventOptions {
 /**
  * Builds a call event envelope `{event, timestamp, data}`.
  *
- * - 'ultravox' (the documented passthrough shape): `data.call.callId` is the **Truedy** call id
- *   (`call_…`), not an Ultravox id. Real Truedy sends Ultravox ids there; the simulator uses the Truedy id
- *   so tests can correlate a webhook with the call created through POST /calls.
- * - 'flat' (the older doc example): `data.call_id`, `status` in the given vocabulary, snake_case fields.
+ * - 'ultravox' (the documented passthrough shape, "the original Ultravox event payload"): `data.call.callId`
+ *   is the call's **Ultravox** id and `data.call.agent.agentId` the agent's **Ultravox** id (UUIDs), never
+ *   the Truedy ids. `data.call.metadata` is `{}` unless `metadata: 'variables'`.
+ * - 'flat' (the older doc example): Truedy ids (`data.call_id`, `data.agent_id`), `status` in the given
+ *   vocabulary, snake_case fields.
  */
 export function buildCallEndedEvent(
 	call: SimCall,
@@ -52,8 +55,8 @@ function ultravoxData(call: SimCall, event: string, opts: BuildEventOptions): Re
 		id: opts.eventId ?? `uv_evt_${randomAlnum(20)}`,
 		event,
 		call: {
-			callId: call.id,
-			agent: { agentId: call.agent_id },
+			callId: ultravoxCallIdOf(call),
+			agent: { agentId: call.ultravox_agent_id ?? ultravoxAgentIdOf(call.agent_id) },
 			created: call.created_at,
 			joined: call.started_at,
 			ended: call.ended_at,
@@ -62,7 +65,7 @@ function ultravoxData(call: SimCall, event: string, opts: BuildEventOptions): Re
 			billingStatus: call.ended_at ? 'BILLING_STATUS_BILLED' : 'BILLING_STATUS_PENDING',
 			summary: call.summary,
 			shortSummary: call.short_summary,
-			metadata: { ...call.variables },
+			metadata: opts.metadata === 'variables' ? { ...call.variables } : {},
 		},
 	};
 }
