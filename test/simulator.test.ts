@@ -484,7 +484,10 @@ describe('control endpoints, latency, shutdown', () => {
 		expect(sim.requests).toHaveLength(0);
 		expect(sim.calls.size).toBe(0);
 		expect(sim.webhookDeliveries).toHaveLength(0);
-		expect((await get('/config')).data.autoAdvance).toBe(false); // config survives reset
+		const config = (await get('/config')).data;
+		expect(config.autoAdvance).toBe(true); // reset restores the start-up options
+		expect(config.webhook).toBeUndefined();
+		expect((await post('/configure', { webhook: { url: hook.url, secret: 'x' } })).json.data.webhook).toEqual({ url: hook.url, secret: 'x' });
 		expect((await post('/configure', { webhook: null })).json.data.webhook).toBeUndefined();
 	});
 
@@ -734,5 +737,80 @@ describe('rate limits', () => {
 		expect(injected.status).toBe(429);
 		expect(injected.json.error.details.reset_at).toMatch(/\.\d{6}Z$/);
 		expect(sim.rateLimitedCount).toBe(1);
+	});
+});
+
+describe('reset() restores the start-up options', () => {
+	it('every option, the agents and the faults go back to what startSimulator was given', async () => {
+		const hook = await receiver();
+		const startOptions: StartOptions = {
+			callTimings: { queuedMs: 11, ringingMs: 12, inProgressMs: 13 },
+			statusVocabulary: 'completed',
+			webhook: { url: hook.url, secret: 'start' },
+			failNumbers: ['*9999', /^\+44/],
+			faults: { rules: [{ fault: 'status503', path: '/agents', times: 1 }] },
+		};
+		const sim = await start(startOptions);
+		const snapshot = JSON.stringify(sim.options, (_k, v) => (v instanceof RegExp ? String(v) : v));
+		expect((await api(sim, 'GET', '/agents')).status).toBe(503); // the start-up fault fires once
+		sim.configure({
+			apiKey: 'truedy_changed',
+			apiKeys: [{ key: 'k2' }],
+			exposeUltravoxIds: true,
+			ultravoxCallIdFilter: true,
+			responseShape: 'bare',
+			paginationIn: 'meta',
+			statusVocabulary: 'ended',
+			statusFilterVocabulary: 'ended',
+			callFieldNaming: 'to_from',
+			latencyMs: 5,
+			rateLimit: { limit: 1 },
+			credits: 0,
+			allowedIps: ['10.0.0.1'],
+			callTimings: { queuedMs: 999 },
+			failNumbers: ['*1234'],
+			transcriptDelayMs: 77,
+			autoAdvance: false,
+			durationSeconds: 1,
+			webhook: { url: hook.url, secret: 'changed', headerSpelling: 'Trudy' },
+			faults: null,
+			extraAgents: 3,
+		});
+		sim.addAgent({ name: 'Temporary' });
+		sim.options.agents[0].status = 'draft'; // mutated in place
+		sim.reset();
+		expect(JSON.stringify(sim.options, (_k, v) => (v instanceof RegExp ? String(v) : v))).toBe(snapshot);
+		expect(sim.options.failNumbers[1]).toBeInstanceOf(RegExp);
+		expect(sim.faultLog).toHaveLength(0);
+		expect((await api(sim, 'GET', '/agents')).status).toBe(503); // the start-up fault rule starts afresh
+		const agents = (await api(sim, 'GET', '/agents')).json;
+		expect(agents.data.map((a: any) => a.name)).not.toContain('Temporary');
+		expect(agents.pagination.total).toBe(5);
+		expect(agents.data.find((a: any) => a.id === SIM_AGENTS.active).status).toBe('active');
+		expect(agents.data[0]).not.toHaveProperty('ultravox_agent_id');
+		const call = await createCall(sim, validCall());
+		expect(call.json.data.status).toBe('queued');
+		await sim.waitFor(() => sim.calls.get(call.json.data.id)!.status === 'ended'); // start-up timings, autoAdvance back on
+		expect(sim.calls.get(call.json.data.id)!.history.map((h) => h.status)).toEqual(['queued', 'ringing', 'in_progress', 'ended']);
+		await sim.waitFor(() => hook.received.length === 1);
+		expect(hook.received[0].headers['x-truedy-signature']).toBe(signWebhook('start', String(hook.received[0].headers['x-truedy-timestamp']), hook.received[0].rawBody));
+	});
+
+	it('the start-up fault rules start afresh after reset', async () => {
+		const sim = await start({ faults: { rules: [{ fault: 'status503', path: '/agents', times: 1 }] } });
+		expect((await api(sim, 'GET', '/agents')).status).toBe(503);
+		expect((await api(sim, 'GET', '/agents')).status).toBe(200);
+		sim.configure({ faults: null });
+		sim.reset();
+		expect((await api(sim, 'GET', '/agents')).status).toBe(503);
+		expect(sim.faultCounts().status503).toBe(1);
+	});
+
+	it('over HTTP: /__sim/reset undoes /__sim/configure', async () => {
+		const sim = await start({ latencyMs: 0 });
+		await fetch(`${sim.url}/__sim/configure`, { method: 'POST', body: JSON.stringify({ exposeUltravoxIds: true, responseShape: 'bare' }) });
+		await fetch(`${sim.url}/__sim/reset`, { method: 'POST' });
+		const config = ((await (await fetch(`${sim.url}/__sim/config`)).json()) as any).data;
+		expect(config).toEqual(expect.objectContaining({ exposeUltravoxIds: false, responseShape: 'envelope' }));
 	});
 });

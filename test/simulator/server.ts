@@ -95,6 +95,15 @@ export function defaultOptions(): SimulatorOptions {
 	};
 }
 
+/** Deep copy of plain objects and arrays; RegExps, functions and other values are shared. */
+function cloneOptionValue<T>(v: T): T {
+	if (Array.isArray(v)) return v.map(cloneOptionValue) as unknown as T;
+	if (isPlainObject(v) && Object.getPrototypeOf(v) === Object.prototype) {
+		return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneOptionValue(x)])) as T;
+	}
+	return v;
+}
+
 /** Starts a simulator on 127.0.0.1 (port 0 = random). */
 export async function startSimulator(options: StartOptions = {}): Promise<TruedySimulator> {
 	const sim = new Simulator(options);
@@ -161,6 +170,8 @@ class Simulator implements TruedySimulator {
 	private readonly callTimers = new Map<string, NodeJS.Timeout>();
 	private readonly idempotency = new Map<string, StoredResponse>();
 	private readonly rateLimiter = new RateLimiter();
+	/** The options right after start-up: what reset() restores. */
+	private readonly initialOptions: SimulatorOptions;
 	private readonly pendingDeliveries = new Set<Promise<void>>();
 	private creditsUsed = 0;
 	private seq = 0;
@@ -203,6 +214,7 @@ class Simulator implements TruedySimulator {
 	constructor(options: StartOptions) {
 		this.applyPatch(options as SimulatorOptionsPatch);
 		this.rebuildAgents();
+		this.initialOptions = cloneOptionValue(this.options);
 		this.faults.configure(this.options.faults);
 		this.server = createServer((req, res) => void this.handle(req, res));
 		this.server.on('connection', (socket: Socket) => {
@@ -267,7 +279,18 @@ class Simulator implements TruedySimulator {
 		this.idempotency.clear();
 		this.rateLimiter.clear();
 		this.creditsUsed = 0;
+		this.restoreInitialOptions();
 		this.faults.reset();
+	}
+
+	/** Every option back to its start-up value (the port stays: the server cannot move). */
+	private restoreInitialOptions(): void {
+		const target = this.options as unknown as Record<string, unknown>;
+		const port = this.options.port;
+		for (const key of Object.keys(target)) delete target[key];
+		Object.assign(target, cloneOptionValue(this.initialOptions), { port });
+		this.rebuildAgents();
+		this.faults.configure(this.options.faults);
 	}
 
 	addAgent(partial: Partial<SimAgent> & { name: string }): SimAgent {

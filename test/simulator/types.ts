@@ -340,6 +340,10 @@ export interface TruedySimulator {
 	/** Recorded API requests answered 429 (rate limiter or injected fault) since the last reset. */
 	readonly rateLimitedCount: number;
 	configure(patch: SimulatorOptionsPatch): void;
+	/**
+	 * Forgets requests, calls, deliveries, idempotency keys, rate windows and faults seen, ends pending
+	 * sleeps and deliveries, and restores every option to its start-up value (as given to startSimulator).
+	 */
 	reset(): void;
 	addAgent(agent: Partial<SimAgent> & { name: string }): SimAgent;
 	/** Render a call the way GET /calls/{id} would (configured vocabulary and naming). */
