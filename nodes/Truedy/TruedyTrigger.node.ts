@@ -23,6 +23,7 @@ interface TriggerSettings {
 	events: string[];
 	verify: boolean;
 	toleranceSeconds: number;
+	acceptSortedKeys: boolean;
 	filters: DeliveryFilters;
 	enrich: boolean;
 	transcriptWaitSeconds: number;
@@ -173,6 +174,14 @@ export class TruedyTrigger implements INodeType {
 				default: {},
 				options: [
 					{
+						displayName: 'Accept Key-Sorted Signing',
+						name: 'acceptSortedKeys',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to also accept deliveries signed over the body re-written as JSON with sorted keys (as Python writes it with sort_keys=True) instead of over the raw body, as Truedy\'s early backend signed. Turn on only if rejected deliveries are logged with a message saying so.',
+					},
+					{
 						displayName: 'Timestamp Tolerance (Seconds)',
 						name: 'timestampToleranceSeconds',
 						type: 'number',
@@ -224,10 +233,11 @@ export class TruedyTrigger implements INodeType {
 				TRUEDY_WEBHOOK_CREDENTIAL,
 			);
 			const verification = verifySignature({
-				secret: signingSecret,
+				secrets: signingSecret,
 				rawBody,
 				headers: request.headers,
 				toleranceSeconds: settings.toleranceSeconds,
+				acceptSortedKeys: settings.acceptSortedKeys,
 			});
 			if (!verification.valid) {
 				return reject(this, 401, verification.reason, verification.message);
@@ -276,12 +286,14 @@ export class TruedyTrigger implements INodeType {
 function readSettings(context: IWebhookFunctions): TriggerSettings {
 	const options = context.getNodeParameter('options', {}) as {
 		timestampToleranceSeconds?: number;
+		acceptSortedKeys?: boolean;
 	};
 	const enrich = context.getNodeParameter('fetchCallDetails', false) as boolean;
 	return {
 		events: (context.getNodeParameter('events', []) as string[]).map(normalizeEventName),
 		verify: context.getNodeParameter('verifySignature', true) as boolean,
 		toleranceSeconds: options.timestampToleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+		acceptSortedKeys: options.acceptSortedKeys === true,
 		filters: context.getNodeParameter('filters', {}) as DeliveryFilters,
 		enrich,
 		transcriptWaitSeconds: enrich

@@ -11,6 +11,9 @@ import {
 	type HeaderBag,
 	type VerificationFailure,
 } from '../../nodes/Truedy/trigger/signature';
+import { compareCodePoints, pythonFloatRepr, pythonSortedJson } from '../../nodes/Truedy/trigger/pythonJson';
+import { parseSecrets } from '../../nodes/Truedy/trigger/signature';
+import { pythonSortedDumps } from '../simulator/pyjson';
 import { signWebhook } from '../simulator/webhooks';
 
 const SECRET = 'whsec_test_0123456789abcdef';
@@ -112,7 +115,7 @@ const cases: Case[] = [
 describe('verifySignature', () => {
 	test.each(cases)('$name', ({ headers, rawBody, noBody, secret, tolerance, expected }) => {
 		const result = verifySignature({
-			secret: secret ?? SECRET,
+			secrets: secret ?? SECRET,
 			rawBody: noBody ? undefined : (rawBody ?? BODY),
 			headers,
 			toleranceSeconds: tolerance,
@@ -126,22 +129,24 @@ describe('verifySignature', () => {
 	});
 
 	test('reports the parsed timestamp', () => {
-		expect(verifySignature({ secret: SECRET, rawBody: BODY, headers: signed({ spelling: 'Trudy' }), nowMs: NOW_MS })).toEqual({
+		expect(verifySignature({ secrets: SECRET, rawBody: BODY, headers: signed({ spelling: 'Trudy' }), nowMs: NOW_MS })).toEqual({
 			valid: true,
 			timestampSeconds: NOW_S,
+			signing: 'raw',
+			secretIndex: 0,
 		});
 	});
 
 	test('prefers X-Truedy-* when both spellings are present', () => {
 		// The X-Trudy-* pair is signed with another secret: only reading X-Truedy-* first verifies.
 		const headers = { ...signed({ spelling: 'Trudy', secret: 'whsec_other' }), ...signed() };
-		expect(verifySignature({ secret: SECRET, rawBody: BODY, headers, nowMs: NOW_MS })).toEqual({ valid: true, timestampSeconds: NOW_S });
+		expect(verifySignature({ secrets: SECRET, rawBody: BODY, headers, nowMs: NOW_MS })).toEqual({ valid: true, timestampSeconds: NOW_S, signing: 'raw', secretIndex: 0 });
 	});
 
 	test('failure messages never contain the secret or the expected signature', () => {
 		const expectedSignature = signWebhook(SECRET, NOW_S, BODY);
 		for (const c of cases.filter((c) => c.expected !== true)) {
-			const result = verifySignature({ secret: c.secret ?? SECRET, rawBody: BODY, headers: c.headers, nowMs: NOW_MS });
+			const result = verifySignature({ secrets: c.secret ?? SECRET, rawBody: BODY, headers: c.headers, nowMs: NOW_MS });
 			const text = JSON.stringify(result);
 			expect(text).not.toContain(SECRET);
 			expect(text).not.toContain(expectedSignature);
@@ -149,8 +154,8 @@ describe('verifySignature', () => {
 	});
 
 	test('never throws on odd input', () => {
-		expect(() => verifySignature({ secret: SECRET, rawBody: BODY, headers: { 'x-truedy-timestamp': ['1', '2'], 'x-truedy-signature': undefined }, nowMs: NOW_MS })).not.toThrow();
-		expect(() => verifySignature({ secret: undefined, rawBody: undefined, headers: undefined as any })).not.toThrow();
+		expect(() => verifySignature({ secrets: SECRET, rawBody: BODY, headers: { 'x-truedy-timestamp': ['1', '2'], 'x-truedy-signature': undefined }, nowMs: NOW_MS })).not.toThrow();
+		expect(() => verifySignature({ secrets: undefined, rawBody: undefined, headers: undefined as any })).not.toThrow();
 	});
 });
 
@@ -193,5 +198,186 @@ describe('signature building blocks', () => {
 
 	test('signatureCandidates splits on commas and spaces', () => {
 		expect(signatureCandidates(' AA, bb  cc ')).toEqual(['aa', 'bb', 'cc']);
+	});
+});
+
+describe('several secrets (one per endpoint, or old and new during a rotation)', () => {
+	const OTHER = 'whsec_second_endpoint_fedcba9876543210';
+	const ROTATED = 'whsec_rotated_00112233445566778899';
+
+	test.each([
+		['new lines', `${SECRET}\n${OTHER}`],
+		['Windows new lines and blank lines', `\r\n${SECRET}\r\n\r\n${OTHER}\r\n`],
+		['spaces', `${SECRET} ${OTHER}`],
+		['commas', `${SECRET},${OTHER}`],
+		['commas and spaces', ` ${SECRET} ,  ${OTHER} `],
+		['tabs', `${SECRET}\t${OTHER}`],
+	])('secrets separated by %s are read as two', (_name, text) => {
+		expect(parseSecrets(text)).toEqual([SECRET, OTHER]);
+	});
+
+	test('parseSecrets drops duplicates and empty parts, and takes a list', () => {
+		expect(parseSecrets(`${SECRET}\n${SECRET},,${OTHER}`)).toEqual([SECRET, OTHER]);
+		expect(parseSecrets([` ${OTHER} `, '', SECRET])).toEqual([OTHER, SECRET]);
+		expect(parseSecrets(undefined)).toEqual([]);
+		expect(parseSecrets(' \n , ')).toEqual([]);
+	});
+
+	test('a delivery signed with the second secret is valid, and says which secret matched', () => {
+		const headers = signed({ secret: OTHER });
+		expect(verifySignature({ secrets: `${SECRET}\n${OTHER}`, rawBody: BODY, headers, nowMs: NOW_MS })).toEqual({
+			valid: true,
+			timestampSeconds: NOW_S,
+			signing: 'raw',
+			secretIndex: 1,
+		});
+		expect(verifySignature({ secrets: SECRET, rawBody: BODY, headers, nowMs: NOW_MS })).toMatchObject({ valid: false, reason: 'signature_mismatch' });
+	});
+
+	test('a delivery signed with none of the secrets is refused', () => {
+		const headers = signed({ secret: 'whsec_attacker' });
+		expect(verifySignature({ secrets: [SECRET, OTHER, ROTATED], rawBody: BODY, headers, nowMs: NOW_MS })).toMatchObject({ valid: false, reason: 'signature_mismatch' });
+	});
+
+	test('Ultravox-style rotation: several comma-separated signatures in one header, any one valid', () => {
+		const old = signWebhook(ROTATED, NOW_S, BODY);
+		const fresh = signWebhook(OTHER, NOW_S, BODY);
+		for (const header of [`${old},${fresh}`, `${old}, ${fresh}`, `${fresh},${old}`]) {
+			expect(verifySignature({ secrets: [SECRET, OTHER], rawBody: BODY, headers: signed({ signature: header }), nowMs: NOW_MS })).toMatchObject({ valid: true, secretIndex: 1 });
+		}
+		// Only the old secret in the credential: the header's first signature matches.
+		expect(verifySignature({ secrets: ROTATED, rawBody: BODY, headers: signed({ signature: `${old},${fresh}` }), nowMs: NOW_MS })).toMatchObject({ valid: true, secretIndex: 0 });
+		// Junk next to a valid signature does not spoil it; junk alone is malformed.
+		expect(verifySignature({ secrets: OTHER, rawBody: BODY, headers: signed({ signature: `v1=abc,${fresh}` }), nowMs: NOW_MS })).toMatchObject({ valid: true });
+		expect(verifySignature({ secrets: OTHER, rawBody: BODY, headers: signed({ signature: 'v1=abc,zzz' }), nowMs: NOW_MS })).toMatchObject({ valid: false, reason: 'malformed_signature' });
+	});
+
+	test('messages and results never contain a secret', () => {
+		const text = JSON.stringify([
+			verifySignature({ secrets: `${SECRET}\n${OTHER}`, rawBody: BODY, headers: signed({ secret: 'whsec_attacker' }), nowMs: NOW_MS }),
+			verifySignature({ secrets: `${SECRET}\n${OTHER}`, rawBody: BODY, headers: signed({ secret: OTHER }), nowMs: NOW_MS }),
+		]);
+		for (const secret of [SECRET, OTHER]) expect(text).not.toContain(secret);
+	});
+});
+
+/**
+ * Python's json.dumps(json.loads(body), sort_keys=True) and the HMAC over `${timestamp}.${that}`,
+ * generated with python3 (3.x) and pasted as literals:
+ *
+ *   canon = json.dumps(json.loads(body), sort_keys=True)
+ *   sig = hmac.new(secret.encode(), f"{ts}.{canon}".encode(), hashlib.sha256).hexdigest()
+ *
+ * with secret 'whsec_test_0123456789abcdef' and ts '1768478400' (= NOW_S).
+ */
+const PYTHON_CASES: Array<{ name: string; body: string; canonical: string; signature: string }> = [
+	{
+		name: 'a call.ended envelope (compact, unsorted)',
+		body: "{\"event\":\"call.ended\",\"timestamp\":\"2026-01-15T12:00:00Z\",\"data\":{\"id\":\"uv_evt_1\",\"call\":{\"callId\":\"c1\",\"z\":1,\"a\":2}}}",
+		canonical: "{\"data\": {\"call\": {\"a\": 2, \"callId\": \"c1\", \"z\": 1}, \"id\": \"uv_evt_1\"}, \"event\": \"call.ended\", \"timestamp\": \"2026-01-15T12:00:00Z\"}",
+		signature: '37353cccd75463f8d91a2d1b66589344fbb21cf6eb5ca3662feab74b561af24c',
+	},
+	{
+		name: 'floats, big ints, -0, non-ASCII, astral and control characters',
+		body: "{\"z\": 1.0, \"a\": [1, 2.5, 1e-05, 1e16, 12345678901234567890, -0, -0.0], \"m\": {\"b\": true, \"a\": null}, \"\u00e9\": \"Gr\u00fc\u00dfe \u2013 \u65e5\u672c \ud83d\ude00\", \"ctl\": \"tab\\there\\n\\u0001\\u007f\", \"q\": \"\\\"quote\\\" \\\\ /\"}",
+		canonical: "{\"a\": [1, 2.5, 1e-05, 1e+16, 12345678901234567890, 0, -0.0], \"ctl\": \"tab\\there\\n\\u0001\\u007f\", \"m\": {\"a\": null, \"b\": true}, \"q\": \"\\\"quote\\\" \\\\ /\", \"z\": 1.0, \"\\u00e9\": \"Gr\\u00fc\\u00dfe \\u2013 \\u65e5\\u672c \\ud83d\\ude00\"}",
+		signature: 'aa320de001f9ac6d907b5f99b3674ab882eb4bfbf887cca0ef4d7f5157eeab4b',
+	},
+	{
+		name: 'nested sorting, empty containers, code-point order (U+FFFF before U+1F600), repeated key',
+		body: "{\"b\":{\"y\":[{\"d\":1,\"c\":2}],\"x\":{}},\"a\":[],\"\\ud83d\\ude00\":1,\"\\uffff\":2,\"dup\":1,\"dup\":2}",
+		canonical: "{\"a\": [], \"b\": {\"x\": {}, \"y\": [{\"c\": 2, \"d\": 1}]}, \"dup\": 2, \"\\uffff\": 2, \"\\ud83d\\ude00\": 1}",
+		signature: '43d098cfb81ab6846bd10a4e2d046f8d2c9753bb3557623a6e1a034f0a22bb1a',
+	},
+	{
+		name: 'whitespace around tokens, an overflowing float, exponents',
+		body: "  {\"event\" :  \"call.ended\" ,\n \"data\":{\"n\": 3.14159, \"big\": 1E400, \"neg\": -1.5e-7, \"int\": 100}}  ",
+		canonical: "{\"data\": {\"big\": Infinity, \"int\": 100, \"n\": 3.14159, \"neg\": -1.5e-07}, \"event\": \"call.ended\"}",
+		signature: '848340efb7bc3d5eb9e4b69bf5ee3084749b2592258f5129d020105321afb5b6',
+	},
+];
+
+describe("key-sorted signing (Truedy's early backend), opt-in", () => {
+	test.each(PYTHON_CASES)('pythonSortedJson matches Python: $name', ({ body, canonical }) => {
+		expect(pythonSortedJson(body)).toBe(canonical);
+	});
+
+	test.each(PYTHON_CASES)('the signature Python made is accepted only with the option: $name', ({ body, signature }) => {
+		const headers = { 'x-truedy-timestamp': String(NOW_S), 'x-truedy-signature': signature };
+		expect(verifySignature({ secrets: SECRET, rawBody: body, headers, nowMs: NOW_MS, acceptSortedKeys: true })).toEqual({
+			valid: true,
+			timestampSeconds: NOW_S,
+			signing: 'sortedKeys',
+			secretIndex: 0,
+		});
+		expect(verifySignature({ secrets: SECRET, rawBody: Buffer.from(body, 'utf8'), headers, nowMs: NOW_MS, acceptSortedKeys: true })).toMatchObject({ valid: true, signing: 'sortedKeys' });
+		const off = verifySignature({ secrets: SECRET, rawBody: body, headers, nowMs: NOW_MS });
+		expect(off).toMatchObject({ valid: false, reason: 'signature_mismatch' });
+		// The rejection says what to turn on.
+		expect(off.valid === false && off.message).toMatch(/Accept Key-Sorted Signing/);
+	});
+
+	test('a raw signature still works with the option on, and is reported as raw', () => {
+		expect(verifySignature({ secrets: SECRET, rawBody: BODY, headers: signed(), nowMs: NOW_MS, acceptSortedKeys: true })).toMatchObject({ valid: true, signing: 'raw' });
+	});
+
+	test('key-sorted signing does not open a way around the secret or the body', () => {
+		const { body, signature } = PYTHON_CASES[0];
+		const headers = { 'x-truedy-timestamp': String(NOW_S), 'x-truedy-signature': signature };
+		// Another secret.
+		expect(verifySignature({ secrets: 'whsec_other', rawBody: body, headers, nowMs: NOW_MS, acceptSortedKeys: true })).toMatchObject({ valid: false, reason: 'signature_mismatch' });
+		// A changed value (the sorted text changes too).
+		expect(verifySignature({ secrets: SECRET, rawBody: body.replace('"c1"', '"c2"'), headers, nowMs: NOW_MS, acceptSortedKeys: true })).toMatchObject({ valid: false, reason: 'signature_mismatch' });
+		// Reordering keys or whitespace keeps the sorted text: still the same signed content, accepted.
+		expect(verifySignature({ secrets: SECRET, rawBody: JSON.stringify(JSON.parse(body), null, 2), headers, nowMs: NOW_MS, acceptSortedKeys: true })).toMatchObject({ valid: true });
+		// Stale stays stale.
+		expect(verifySignature({ secrets: SECRET, rawBody: body, headers, nowMs: NOW_MS + 3_600_000, acceptSortedKeys: true })).toMatchObject({ valid: false, reason: 'timestamp_too_old' });
+		// Not JSON: nothing to sort, a mismatch.
+		expect(verifySignature({ secrets: SECRET, rawBody: 'not json', headers, nowMs: NOW_MS, acceptSortedKeys: true })).toMatchObject({ valid: false, reason: 'signature_mismatch' });
+	});
+
+	test('the second secret works for key-sorted signing too', () => {
+		const { body, signature } = PYTHON_CASES[0];
+		const headers = { 'x-truedy-timestamp': String(NOW_S), 'x-truedy-signature': `${'0'.repeat(64)},${signature}` };
+		expect(verifySignature({ secrets: ['whsec_other', SECRET], rawBody: body, headers, nowMs: NOW_MS, acceptSortedKeys: true })).toMatchObject({ valid: true, signing: 'sortedKeys', secretIndex: 1 });
+	});
+
+	test.each(['', '{', '{"a":1,}', '[1,]', '{"a" 1}', '{"a":01}', '{"a":.5}', '{"a":"\\u12"}', '{"a":"raw\u0001control"}', '{"a":1} x', 'NaN', "{'a':1}", '{"a":tru}'])(
+		'pythonSortedJson(%p) is undefined (json.loads would raise)',
+		(text) => {
+			expect(pythonSortedJson(text)).toBeUndefined();
+		},
+	);
+
+	test('scalars and deep nesting', () => {
+		expect(pythonSortedJson(' 1.5 ')).toBe('1.5');
+		expect(pythonSortedJson('"x"')).toBe('"x"');
+		expect(pythonSortedJson('[[[[]]]]')).toBe('[[[[]]]]');
+		expect(pythonSortedJson('['.repeat(600) + ']'.repeat(600))).toBeUndefined();
+	});
+
+	test.each([
+		[1, '1.0'],
+		[0.1, '0.1'],
+		[1e-4, '0.0001'],
+		[1e-5, '1e-05'],
+		[123456789.123, '123456789.123'],
+		[1e15, '1000000000000000.0'],
+		[1e16, '1e+16'],
+		[1.5e300, '1.5e+300'],
+		[-0, '-0.0'],
+		[Infinity, 'Infinity'],
+		[-Infinity, '-Infinity'],
+	])('pythonFloatRepr(%p) = %p (Python repr)', (value, expected) => {
+		expect(pythonFloatRepr(value)).toBe(expected);
+	});
+
+	test('compareCodePoints orders astral characters after U+FFFF, as Python does', () => {
+		expect(['\u{1F600}', '\uFFFF', 'a'].sort(compareCodePoints)).toEqual(['a', '\uFFFF', '\u{1F600}']);
+	});
+
+	test("agrees with the simulator's independent serializer on simulator envelopes", () => {
+		const envelope = JSON.parse(BODY);
+		expect(pythonSortedJson(BODY)).toBe(pythonSortedDumps(envelope));
 	});
 });

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'crypto';
 
 import { isEpochMilliseconds } from '../shared/time';
+import { pythonSortedJson } from './pythonJson';
 
 /**
  * Truedy webhook signatures, as documented at https://docs.truedy.ai/guides/securing-webhooks:
@@ -10,6 +11,11 @@ import { isEpochMilliseconds } from '../shared/time';
  *   signing secret exactly as shown in Truedy's dashboard (the `whsec_` prefix is part of the key).
  *
  * Truedy's own backend code has been seen sending `X-Trudy-*` instead, so both spellings are read.
+ *
+ * A delivery is valid if any signature in the header (several, comma-separated, during a secret
+ * rotation) matches the HMAC under any of the credential's secrets (one per endpoint, or old and
+ * new). Opt-in: the HMAC over `"{timestamp}.{json.dumps(body, sort_keys=True)}"`, which Truedy's
+ * early backend signed while sending the unsorted body (see pythonJson.ts).
  * Pure functions only: no n8n context, no clock unless given.
  */
 
@@ -32,11 +38,17 @@ export type VerificationFailure =
 	| 'timestamp_too_old'
 	| 'timestamp_in_future';
 
+/** What the matching signature covered: the raw body, or the key-sorted JSON (opt-in). */
+export type SigningVariant = 'raw' | 'sortedKeys';
+
 export type VerificationResult =
 	| {
 			valid: true;
 			/** The signed timestamp, as Unix seconds. */
 			timestampSeconds: number;
+			signing: SigningVariant;
+			/** Position (0-based) of the secret that matched, in the credential's list. Never the secret. */
+			secretIndex: number;
 	  }
 	| {
 			valid: false;
@@ -46,8 +58,11 @@ export type VerificationResult =
 	  };
 
 export interface VerifyOptions {
-	/** The signing secret as pasted; surrounding whitespace is ignored. */
-	secret: string | undefined;
+	/**
+	 * The signing secrets: the credential's text (secrets separated by new lines, spaces or commas,
+	 * see {@link parseSecrets}) or a list.
+	 */
+	secrets: string | readonly string[] | undefined;
 	/** The exact request bytes (`req.rawBody`): a Buffer or a string. */
 	rawBody: Buffer | string | undefined;
 	headers: HeaderBag;
@@ -55,6 +70,8 @@ export interface VerifyOptions {
 	toleranceSeconds?: number;
 	/** Current time in milliseconds (defaults to Date.now()). */
 	nowMs?: number;
+	/** Also accept signatures over Python's `json.dumps(body, sort_keys=True)` (default false). */
+	acceptSortedKeys?: boolean;
 }
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
@@ -97,6 +114,20 @@ export function parseTimestamp(value: string | undefined): number | undefined {
 	return Number.isNaN(ms) ? undefined : ms / 1000;
 }
 
+/**
+ * The secrets in the credential's text: separated by new lines, spaces or commas (n8n's password
+ * field has no new lines), none of which a Truedy secret contains. Duplicates are dropped.
+ */
+export function parseSecrets(value: string | readonly string[] | undefined): string[] {
+	const parts = typeof value === 'string' ? value.split(/[\s,]+/) : [...(value ?? [])];
+	const secrets: string[] = [];
+	for (const part of parts) {
+		const secret = part.trim();
+		if (secret !== '' && !secrets.includes(secret)) secrets.push(secret);
+	}
+	return secrets;
+}
+
 /** Hex HMAC-SHA256 of `${timestamp}.${rawBody}` over the exact bytes of the body. */
 export function computeSignature(secret: string, timestamp: string, rawBody: Buffer | string): string {
 	const hmac = createHmac('sha256', secret);
@@ -134,8 +165,8 @@ function fail(reason: VerificationFailure, message: string): VerificationResult 
  * so a stale but genuine delivery is reported as stale, and a forged one as a mismatch.
  */
 export function verifySignature(options: VerifyOptions): VerificationResult {
-	const secret = (options.secret ?? '').trim();
-	if (secret === '') {
+	const secrets = parseSecrets(options.secrets);
+	if (secrets.length === 0) {
 		return fail('missing_secret', 'No signing secret is set in the Truedy Webhook credential');
 	}
 	const { rawBody } = options;
@@ -164,17 +195,26 @@ export function verifySignature(options: VerifyOptions): VerificationResult {
 		return fail('malformed_signature', 'The signature header is not a 64-character hex HMAC-SHA256');
 	}
 
-	const expected = computeSignature(secret, timestamp, rawBody);
-	let matched = false;
-	for (const candidate of candidates) {
-		// Every candidate is compared, so the time taken does not reveal which one matched.
-		if (signaturesMatch(expected, candidate)) matched = true;
-	}
-	if (!matched) {
-		return fail(
-			'signature_mismatch',
-			'The signature does not match: the signing secret differs or the body was changed',
-		);
+	let match = matchingSecret(secrets, timestamp, rawBody, candidates);
+	let signing: SigningVariant = 'raw';
+	if (match < 0) {
+		const sorted = pythonSortedJson(typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'));
+		const sortedMatch =
+			sorted === undefined ? -1 : matchingSecret(secrets, timestamp, sorted, candidates);
+		if (sortedMatch < 0) {
+			return fail(
+				'signature_mismatch',
+				'The signature does not match: the signing secret differs or the body was changed',
+			);
+		}
+		if (!options.acceptSortedKeys) {
+			return fail(
+				'signature_mismatch',
+				'The signature matches the key-sorted JSON of the body, not the body as sent: turn on "Accept Key-Sorted Signing" in the node\'s options to accept such deliveries',
+			);
+		}
+		match = sortedMatch;
+		signing = 'sortedKeys';
 	}
 
 	const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
@@ -193,5 +233,26 @@ export function verifySignature(options: VerifyOptions): VerificationResult {
 		);
 	}
 
-	return { valid: true, timestampSeconds };
+	return { valid: true, timestampSeconds, signing, secretIndex: match };
+}
+
+/**
+ * The index of the first secret whose HMAC over `${timestamp}.${signed}` equals one of the
+ * candidates, or -1. Every secret is compared with every candidate in constant time, so the time
+ * taken does not reveal which one matched.
+ */
+function matchingSecret(
+	secrets: readonly string[],
+	timestamp: string,
+	signed: Buffer | string,
+	candidates: readonly string[],
+): number {
+	let match = -1;
+	secrets.forEach((secret, index) => {
+		const expected = computeSignature(secret, timestamp, signed);
+		for (const candidate of candidates) {
+			if (signaturesMatch(expected, candidate) && match < 0) match = index;
+		}
+	});
+	return match;
 }
