@@ -2,6 +2,7 @@
 // Tests of the Truedy API simulator itself, over real HTTP.
 import { createServer, IncomingMessage, Server } from 'http';
 import type { AddressInfo } from 'net';
+import { createHmac } from 'crypto';
 import {
 	RATE_LIMIT_VERSION_B,
 	SIM_AGENTS,
@@ -12,7 +13,8 @@ import {
 	TruedySimulator,
 	ultravoxAgentIdOf,
 } from './simulator/server';
-import { buildCallEndedEvent, deliverWebhook, signWebhook } from './simulator/webhooks';
+import { buildCallEndedEvent, deliverWebhook, prepareDelivery, signWebhook, WebhookEnvelope } from './simulator/webhooks';
+import { compareCodePoints, parsePythonJson, pyFloat, PyFloat, pythonJsonDumps, pythonSortedDumps } from './simulator/pyjson';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -772,7 +774,7 @@ describe('reset() restores the start-up options', () => {
 			transcriptDelayMs: 77,
 			autoAdvance: false,
 			durationSeconds: 1,
-			webhook: { url: hook.url, secret: 'changed', headerSpelling: 'Trudy' },
+			webhook: { url: hook.url, secret: 'changed', signing: 'sortedKeys' },
 			faults: null,
 			extraAgents: 3,
 		});
@@ -812,5 +814,105 @@ describe('reset() restores the start-up options', () => {
 		await fetch(`${sim.url}/__sim/reset`, { method: 'POST' });
 		const config = ((await (await fetch(`${sim.url}/__sim/config`)).json()) as any).data;
 		expect(config).toEqual(expect.objectContaining({ exposeUltravoxIds: false, responseShape: 'envelope' }));
+	});
+});
+
+describe('webhook signing variants', () => {
+	const envelope: WebhookEnvelope = {
+		event: 'call.ended',
+		timestamp: '2026-01-31T12:00:00.000Z',
+		data: { id: 'uv_evt_1', event: 'call.ended', call: { callId: '5b0c9a3e-1d2f-4a6b-8c7d-9e0f1a2b3c4d', summary: 'Grüße ✅', agent: { agentId: 'a1' } } },
+	};
+	const hmac = (secret: string, text: string) => createHmac('sha256', secret).update(text).digest('hex');
+
+	it('secrets: one signature per secret, comma-separated in one header (rotation)', () => {
+		const p = prepareDelivery(envelope, { secrets: ['whsec_new', 'whsec_old'], timestamp: 1700000000 });
+		const raw = JSON.stringify(envelope);
+		expect(p.rawBody).toBe(raw);
+		expect(p.headers['X-Truedy-Signature']).toBe(`${hmac('whsec_new', `1700000000.${raw}`)},${hmac('whsec_old', `1700000000.${raw}`)}`);
+		expect(prepareDelivery(envelope, { secret: 'ignored', secrets: ['a'], timestamp: 1 }).headers['X-Truedy-Signature']).toBe(signWebhook('a', 1, raw));
+	});
+
+	it("signing 'sortedKeys' signs Python's json.dumps(payload, sort_keys=True) and sends the compact unsorted body", () => {
+		const p = prepareDelivery(envelope, { secret: 'k', timestamp: 1700000000, signing: 'sortedKeys', headerSpelling: 'Trudy' });
+		expect(p.rawBody).toBe(JSON.stringify(envelope)); // unsorted, compact, non-ASCII as is
+		const sorted =
+			'{"data": {"call": {"agent": {"agentId": "a1"}, "callId": "5b0c9a3e-1d2f-4a6b-8c7d-9e0f1a2b3c4d", "summary": "Gr\\u00fc\\u00dfe \\u2705"}, "event": "call.ended", "id": "uv_evt_1"}, "event": "call.ended", "timestamp": "2026-01-31T12:00:00.000Z"}';
+		expect(p.headers['X-Trudy-Signature']).toBe(hmac('k', `1700000000.${sorted}`));
+		expect(p.headers['X-Trudy-Signature']).not.toBe(signWebhook('k', 1700000000, p.rawBody)); // a raw-body verifier refuses it
+		// A string payload is re-read as Python would (1.0 stays a float) and still sent verbatim.
+		const raw = '{"z":1.0,"a":[1,2]}';
+		const q = prepareDelivery(raw, { secret: 'k', timestamp: 5, signing: 'sortedKeys' });
+		expect(q.rawBody).toBe(raw);
+		expect(q.headers['X-Truedy-Signature']).toBe(hmac('k', '5.{"a": [1, 2], "z": 1.0}'));
+		// httpx < 0.28 sent json.dumps(payload): Python separators and ASCII escapes, unsorted.
+		expect(prepareDelivery({ event: 'é', timestamp: 't', data: {} }, { bodyEncoding: 'pythonDefault' }).rawBody).toBe('{"event": "\\u00e9", "timestamp": "t", "data": {}}');
+	});
+
+	it('the simulator signs its own deliveries with webhook.secrets and webhook.signing', async () => {
+		const hook = await receiver();
+		const sim = await start({ webhook: { url: hook.url, secret: 'unused', secrets: ['s1', 's2'], signing: 'sortedKeys', headerSpelling: 'Trudy' } });
+		await createCall(sim, validCall({ variables: { first_name: 'Zoë' } }));
+		await sim.waitFor(() => sim.webhookDeliveries.length === 1);
+		const [got] = hook.received;
+		const ts = String(got.headers['x-trudy-timestamp']);
+		const text = `${ts}.${pythonSortedDumps(JSON.parse(got.rawBody))}`;
+		expect(got.headers['x-trudy-signature']).toBe(`${hmac('s1', text)},${hmac('s2', text)}`);
+		expect(got.rawBody).toBe(JSON.stringify(JSON.parse(got.rawBody)));
+	});
+});
+
+describe("pyjson: Python's json.dumps", () => {
+	// Expected strings printed by python3: json.dumps(<value>, sort_keys=True).
+	it.each<[string, unknown, string]>([
+		['sorting, nesting, literals', { b: 1, a: [1, 2.5, { d: null, c: true }], A: false, '': '', _: [] }, '{"": "", "A": false, "_": [], "a": [1, 2.5, {"c": true, "d": null}], "b": 1}'],
+		[
+			'ensure_ascii and escapes',
+			{ text: 'Grüße "quoted" \\ back\nnew\ttab \u0001 \u007f emoji 😀 /slash \u2028 café' },
+			'{"text": "Gr\\u00fc\\u00dfe \\"quoted\\" \\\\ back\\nnew\\ttab \\u0001 \\u007f emoji \\ud83d\\ude00 /slash \\u2028 caf\\u00e9"}',
+		],
+		[
+			'floats and ints',
+			{
+				f: [0.1, 1e-5, 1.5e-7, new PyFloat(1e16), 123456789.125, new PyFloat(-0), new PyFloat(1e22), new PyFloat(100), 0.0001, new PyFloat(1e15), 2.5e-310, new PyFloat(1.7976931348623157e308)],
+				i: [0, -7, 12345678901234567890n, 9007199254740993n],
+			},
+			'{"f": [0.1, 1e-05, 1.5e-07, 1e+16, 123456789.125, -0.0, 1e+22, 100.0, 0.0001, 1000000000000000.0, 2.5e-310, 1.7976931348623157e+308], "i": [0, -7, 12345678901234567890, 9007199254740993]}',
+		],
+		['keys sorted by code point, not UTF-16 unit', { '\uffff': 1, '😀': 2, z: 3, é: 4, Z: 5 }, '{"Z": 5, "z": 3, "\\u00e9": 4, "\\uffff": 1, "\\ud83d\\ude00": 2}'],
+		[
+			'a call.ended envelope',
+			{
+				event: 'call.ended',
+				timestamp: '2026-01-31T12:00:00.000Z',
+				data: {
+					id: 'uv_evt_1',
+					event: 'call.ended',
+					call: { callId: '5b0c9a3e-1d2f-4a6b-8c7d-9e0f1a2b3c4d', agent: { agentId: 'a1' }, billedDuration: '42s', endReason: 'hangup', metadata: {}, summary: 'Sarah (+14155551234) confirmed: ✅', joined: null },
+				},
+			},
+			'{"data": {"call": {"agent": {"agentId": "a1"}, "billedDuration": "42s", "callId": "5b0c9a3e-1d2f-4a6b-8c7d-9e0f1a2b3c4d", "endReason": "hangup", "joined": null, "metadata": {}, "summary": "Sarah (+14155551234) confirmed: \\u2705"}, "event": "call.ended", "id": "uv_evt_1"}, "event": "call.ended", "timestamp": "2026-01-31T12:00:00.000Z"}',
+		],
+		['empty containers', [{}, [], [[]], { a: {} }], '[{}, [], [[]], {"a": {}}]'],
+	])('%s', (_name, value, expected) => {
+		expect(pythonSortedDumps(value)).toBe(expected);
+	});
+
+	it('without sort_keys keeps insertion order (json.dumps defaults)', () => {
+		expect(pythonJsonDumps({ b: 1, a: [1, 2.5, { d: null, c: true }], A: false, '': '', _: [] })).toBe('{"b": 1, "a": [1, 2.5, {"d": null, "c": true}], "A": false, "": "", "_": []}');
+	});
+
+	it('parsePythonJson reads number literals the way json.loads does', () => {
+		// python3: json.dumps(json.loads(raw), sort_keys=True)
+		const raw = '{"z":1.0,"a":1e2,"m":12345678901234567890123,"n":-0,"o":-0.0,"p":1E400,"q":[1.50,2]}';
+		expect(pythonSortedDumps(parsePythonJson(raw))).toBe('{"a": 100.0, "m": 12345678901234567890123, "n": 0, "o": -0.0, "p": Infinity, "q": [1.5, 2], "z": 1.0}');
+		expect(() => parsePythonJson('{"a":')).toThrow();
+		expect(pythonSortedDumps(parsePythonJson('{"__proto__": {"x": "\\u00e9"}, "s": "a\\"b"}'))).toBe('{"__proto__": {"x": "\\u00e9"}, "s": "a\\"b"}');
+	});
+
+	it('float repr edge cases and code point comparison', () => {
+		expect([1e-4, 1e-5, 0.5, 1 / 3, -2.5, 1e300, NaN, -Infinity].map(pyFloat)).toEqual(['0.0001', '1e-05', '0.5', '0.3333333333333333', '-2.5', '1e+300', 'NaN', '-Infinity']);
+		expect(compareCodePoints('\uffff', '😀')).toBeLessThan(0);
+		expect(compareCodePoints('ab', 'a')).toBeGreaterThan(0);
 	});
 });

@@ -913,6 +913,9 @@ class Simulator implements TruedySimulator {
 	private prepare(wh: WebhookOptions, envelope: WebhookEnvelope): PreparedDelivery {
 		return prepareDelivery(envelope, {
 			secret: wh.secretOverride ?? wh.secret,
+			secrets: wh.secretOverride !== undefined ? undefined : wh.secrets,
+			signing: wh.signing,
+			bodyEncoding: wh.bodyEncoding,
 			timestamp: Math.floor(Date.now() / 1000) + (wh.clockSkewSeconds ?? 0),
 			headerSpelling: wh.headerSpelling ?? 'Truedy',
 		});

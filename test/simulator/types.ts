@@ -22,6 +22,10 @@ export type RateLimitStyle = 'reset_at' | 'headers' | 'retry_after' | 'none';
  * - 'organizationPath' (Truedy's early backend: per organisation and per request path).
  */
 export type RateLimitScope = 'organization' | 'apiKey' | 'organizationPath';
+/** How the webhook signer builds the signed message. */
+export type WebhookSigning = 'raw' | 'sortedKeys';
+/** How a webhook payload object is serialized into the body that is sent. */
+export type WebhookBodyEncoding = 'compact' | 'pythonDefault';
 /** What the Ultravox call's `metadata` carries in the passthrough shape. */
 export type UltravoxMetadataMode = 'empty' | 'variables';
 export type RateLimitCode = 'rate_limit_exceeded' | 'rate_limited';
@@ -144,6 +148,12 @@ export interface ApiKeyOption {
 export interface WebhookOptions {
 	url: string;
 	secret: string;
+	/** Sign with each of these (in order) instead of `secret`, comma-separated in one header (Ultravox-style rotation). */
+	secrets?: string[];
+	/** 'raw' (default, documented): `${ts}.${raw body}`. 'sortedKeys': Truedy's early backend, `${ts}.${json.dumps(payload, sort_keys=True)}`. */
+	signing?: WebhookSigning;
+	/** 'compact' (default; httpx ≥ 0.28 `json=`): JSON.stringify. 'pythonDefault': `json.dumps(payload)` (httpx < 0.28). */
+	bodyEncoding?: WebhookBodyEncoding;
 	/** Passthrough shape: what `data.call.metadata` holds. Default 'empty' ({}); Truedy's use of it is undocumented. */
 	metadata?: UltravoxMetadataMode;
 	headerSpelling?: HeaderSpelling;

@@ -2,7 +2,8 @@
 // Webhook signing, event building and delivery (usable on its own to forge/replay deliveries).
 import { createHmac } from 'crypto';
 import { randomAlnum, renderStatus, ultravoxAgentIdOf, ultravoxCallIdOf } from './calls';
-import type { HeaderSpelling, SimCall, StatusVocabulary, UltravoxMetadataMode, WebhookPayloadShape } from './types';
+import { parsePythonJson, pythonJsonDumps, pythonSortedDumps } from './pyjson';
+import type { HeaderSpelling, SimCall, StatusVocabulary, UltravoxMetadataMode, WebhookBodyEncoding, WebhookPayloadShape, WebhookSigning } from './types';
 
 export interface WebhookEnvelope {
 	event: string;
@@ -90,8 +91,18 @@ function flatData(call: SimCall, opts: BuildEventOptions): Record<string, unknow
 export type SignedHeader = 'timestamp' | 'signature' | 'content-type';
 
 export interface DeliverOptions {
-	/** Signing secret; without it (and without signatureOverride) no signature header is sent. */
+	/** Signing secret; without it (and without secrets or signatureOverride) no signature header is sent. */
 	secret?: string;
+	/** Sign with each of these, in order, instead of `secret`: the header holds the signatures comma-separated (Ultravox-style rotation). */
+	secrets?: string[];
+	/**
+	 * What is signed. 'raw' (default, documented): `${timestamp}.${raw body}`. 'sortedKeys' (Truedy's early
+	 * backend): `${timestamp}.${json.dumps(payload, sort_keys=True)}` with Python's defaults, while the body sent
+	 * stays as `bodyEncoding` says. A string payload is re-read the way Python's json.loads would.
+	 */
+	signing?: WebhookSigning;
+	/** How a payload object becomes the body: 'compact' (default, JSON.stringify) or 'pythonDefault' (`json.dumps(payload)`). A string is sent as is. */
+	bodyEncoding?: WebhookBodyEncoding;
 	/** Unix seconds (default now) or any string (e.g. an ISO date) — sent and signed verbatim. */
 	timestamp?: number | string;
 	headerSpelling?: HeaderSpelling;
@@ -119,9 +130,21 @@ export interface DeliverResult {
 	rawBody: string;
 }
 
+/** The text a signature covers (after `${timestamp}.`) under the given signing variant. */
+export function signedText(payload: WebhookEnvelope | string, rawBody: string, signing: WebhookSigning = 'raw'): string {
+	if (signing === 'raw') return rawBody;
+	return pythonSortedDumps(typeof payload === 'string' ? parsePythonJson(payload) : payload);
+}
+
+/** The signature header value: one hex HMAC per secret, comma-separated. */
+export function signatureHeaderValue(secrets: string[], timestamp: string | number, text: string): string {
+	return secrets.map((secret) => signWebhook(secret, timestamp, text)).join(',');
+}
+
 /** Serializes and signs a delivery without sending it. */
 export function prepareDelivery(payload: WebhookEnvelope | string, opts: DeliverOptions = {}): PreparedDelivery {
-	const rawBody = typeof payload === 'string' ? payload : JSON.stringify(payload);
+	const rawBody =
+		typeof payload === 'string' ? payload : opts.bodyEncoding === 'pythonDefault' ? pythonJsonDumps(payload) : JSON.stringify(payload);
 	const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
 	const names = webhookHeaderNames(opts.headerSpelling);
 	const omit = new Set<SignedHeader>(
@@ -130,7 +153,9 @@ export function prepareDelivery(payload: WebhookEnvelope | string, opts: Deliver
 	const headers: Record<string, string> = {};
 	if (!omit.has('content-type')) headers['Content-Type'] = 'application/json';
 	if (!omit.has('timestamp')) headers[names.timestamp] = timestamp;
-	const signature = opts.signatureOverride ?? (opts.secret !== undefined ? signWebhook(opts.secret, timestamp, rawBody) : undefined);
+	const secrets = opts.secrets ?? (opts.secret !== undefined ? [opts.secret] : []);
+	const signature =
+		opts.signatureOverride ?? (secrets.length > 0 ? signatureHeaderValue(secrets, timestamp, signedText(payload, rawBody, opts.signing)) : undefined);
 	if (signature !== undefined && !omit.has('signature')) headers[names.signature] = signature;
 	Object.assign(headers, opts.extraHeaders ?? {});
 	return { rawBody, headers };
