@@ -1,7 +1,7 @@
 /* eslint-disable */
 // CLI: ts-node --transpile-only test/simulator/cli.ts --port 4010 [--api-key K] [--webhook-url U --webhook-secret S] [--fast]
 import { startSimulator, StartOptions } from './server';
-import type { HeaderSpelling, WebhookPayloadShape } from './types';
+import type { HeaderSpelling, WebhookPayloadShape, WebhookSigning } from './types';
 
 const USAGE = `Usage: ts-node --transpile-only test/simulator/cli.ts [flags]
   --port N                    listen port on 127.0.0.1 (default 4010; 0 = random)
@@ -11,6 +11,9 @@ const USAGE = `Usage: ts-node --transpile-only test/simulator/cli.ts [flags]
   --webhook-spelling S        Truedy (default) | Trudy header spelling
   --webhook-shape S           ultravox (default) | flat
   --webhook-events a,b        default call.ended
+  --webhook-signing S         raw (default, documented) | sortedKeys (early backend)
+  --expose-ultravox-ids       call objects carry ultravox_call_id, agents ultravox_agent_id (default: not)
+  --rate-limit N              N requests per minute per organisation (rate-limits guide version A)
   --vocabulary V              ended (default) | completed
   --naming N                  phone_number (default) | to_from | to_number
   --shape S                   envelope (default) | bare
@@ -54,6 +57,7 @@ function buildOptions(args: Record<string, string | true>): StartOptions {
 			headerSpelling: (str(args, 'webhook-spelling') as HeaderSpelling | undefined) ?? 'Truedy',
 			payloadShape: (str(args, 'webhook-shape') as WebhookPayloadShape | undefined) ?? 'ultravox',
 			events: str(args, 'webhook-events')?.split(',').map((e) => e.trim()),
+			signing: (str(args, 'webhook-signing') as WebhookSigning | undefined) ?? 'raw',
 		};
 	}
 	const vocabulary = str(args, 'vocabulary');
@@ -62,6 +66,9 @@ function buildOptions(args: Record<string, string | true>): StartOptions {
 	if (naming) opts.callFieldNaming = naming as StartOptions['callFieldNaming'];
 	const shape = str(args, 'shape');
 	if (shape) opts.responseShape = shape as StartOptions['responseShape'];
+	if (args['expose-ultravox-ids']) opts.exposeUltravoxIds = true;
+	const rateLimit = str(args, 'rate-limit');
+	if (rateLimit) opts.rateLimit = { limit: Number(rateLimit) };
 	const latency = str(args, 'latency');
 	if (latency) opts.latencyMs = Number(latency);
 	const json = str(args, 'options');
@@ -79,7 +86,7 @@ async function main(): Promise<void> {
 	console.log(`Truedy simulator listening on ${sim.url}`);
 	console.log(`  Base URL: ${sim.baseUrl}`);
 	console.log(`  API key:  ${sim.apiKey}`);
-	console.log(`  Control:  ${sim.url}/__sim/{health,requests,calls,deliveries,config,configure,reset}`);
+	console.log(`  Control:  ${sim.url}/__sim/{health,requests,stats,calls,deliveries,faults,config,configure,reset}`);
 	console.log('  Agents:');
 	for (const a of sim.options.agents) {
 		const numbers = a.outbound_phone_numbers.map((n) => n.phone_number).join(', ') || 'no outbound number';
