@@ -1,6 +1,6 @@
 /* eslint-disable */
 // Unit tests for the Truedy Trigger's payload normalisation, filters and dedupe store.
-import { DeliveryDeduper, deliveryKey, PERSISTED_PROPERTY, sha256Hex } from '../../nodes/Truedy/trigger/dedupe';
+import { deliveryKey, sha256Hex } from '../../nodes/Truedy/trigger/dedupe';
 import { filterMismatch, parseIdList } from '../../nodes/Truedy/trigger/filter';
 import { transcriptExpected } from '../../nodes/Truedy/shared/calls';
 import { parseDurationSeconds } from '../../nodes/Truedy/shared/time';
@@ -195,44 +195,6 @@ describe('dedupe keys, in the documented order', () => {
 	test('very long IDs are hashed', () => {
 		const key = deliveryKey({ data: { id: 'x'.repeat(500) } }, 'call.ended', raw);
 		expect(key).toMatch(/^sha256:[0-9a-f]{64}$/);
-	});
-});
-
-describe('DeliveryDeduper', () => {
-	const limits = { memoryKeys: 3, persistedKeys: 2, ttlMs: 1000, scopes: 2, maxKeyLength: 160 };
-
-	test('claims once, then refuses repeats until the TTL passes', () => {
-		const d = new DeliveryDeduper(limits);
-		expect(d.claim('s', 'k', undefined, 0)).toBe(true);
-		expect(d.claim('s', 'k', undefined, 500)).toBe(false);
-		expect(d.claim('s', 'k', undefined, 1000)).toBe(true);
-	});
-
-	test('memory holds at most memoryKeys keys per scope and at most `scopes` scopes', () => {
-		const d = new DeliveryDeduper(limits);
-		for (const k of ['a', 'b', 'c', 'd']) d.claim('s', k, undefined, 0);
-		expect(d.size('s')).toBe(3);
-		expect(d.claim('s', 'a', undefined, 1)).toBe(true); // evicted as the oldest
-		d.claim('t', 'x', undefined, 0);
-		d.claim('u', 'x', undefined, 0);
-		expect(d.scopeCount()).toBe(2);
-	});
-
-	test('static data holds at most persistedKeys keys and drops expired ones', () => {
-		const d = new DeliveryDeduper(limits);
-		const staticData: Record<string, any> = { [PERSISTED_PROPERTY]: { old: 5, junk: 'x' } };
-		d.claim('s', 'a', staticData, 10);
-		d.claim('s', 'b', staticData, 20);
-		d.claim('s', 'c', staticData, 30);
-		expect(staticData[PERSISTED_PROPERTY]).toEqual({ b: 1020, c: 1030 });
-	});
-
-	test('a key found only in static data (after a restart) is a repeat', () => {
-		const staticData: Record<string, any> = {};
-		new DeliveryDeduper(limits).claim('s', 'k', staticData, 0);
-		const restarted = new DeliveryDeduper(limits);
-		expect(restarted.claim('s', 'k', staticData, 10)).toBe(false);
-		expect(restarted.claim('s', 'k', staticData, 2000)).toBe(true); // expired
 	});
 });
 

@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
 import { isObject } from '../shared/values';
@@ -6,7 +6,8 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
 
 /**
  * Drops repeated deliveries of one event. Truedy delivers at least once and retries on errors and
- * timeouts, so the same event can arrive several times, even at the same moment.
+ * timeouts (Ultravox for about 8.5 hours), so the same event can arrive several times, even at the
+ * same moment, and after n8n has restarted.
  *
  * Key, first match wins (the order of https://docs.truedy.ai/guides/webhook-error-handling-and-retries):
  *   1. the event ID: `data.id`, `data.eventId` (or the envelope's `id`, as an older doc example has it)
@@ -18,33 +19,84 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
  * Every key is prefixed with the event name (`call.completed` counted as `call.ended`), so a call's
  * `call.started` and `call.ended` never collide.
  *
- * State is bounded twice:
- * - in memory, per workflow and node: an LRU of at most {@link DEDUPE_LIMITS.memoryKeys} keys, each
- *   kept {@link DEDUPE_LIMITS.ttlMs}; at most {@link DEDUPE_LIMITS.scopes} workflow/node scopes.
- *   Claiming a key is synchronous, so two identical deliveries arriving together cannot both win.
- * - in the workflow's static data (saved by n8n with the workflow, survives restarts): at most
- *   {@link DEDUPE_LIMITS.persistedKeys} keys with the same TTL, oldest dropped first.
+ * Storage. Each trigger (workflow + node) has one store per n8n process, shared by all its
+ * requests. A key is kept as the first 64 bits of its SHA-256 (11 base64url characters), grouped
+ * by the hour it was first seen; an hour is dropped once it is {@link DEDUPE_LIMITS.ttlMs} old,
+ * and beyond {@link DEDUPE_LIMITS.maxKeys} keys the oldest go first. Claiming is synchronous,
+ * so two identical deliveries arriving together cannot both win.
+ *
+ * Persistence (n8n 2.41, verified in a real server; see test/e2e/trigger-restart.e2e.test.ts):
+ * - n8n loads the workflow's static data from the database for every request and saves it
+ *   whole (one UPDATE) after webhook() returns, and only because the node answers the request
+ *   itself. Concurrent requests each hold their own copy, so keys written into that copy would
+ *   overwrite each other.
+ * - So the copy is not written into: its property is set to the store's own {@link PersistedKeys}
+ *   object, which n8n serializes when it saves (JSON.stringify calls `toJSON`). Every save writes
+ *   every key this process holds at that moment, so later saves are supersets of earlier ones and
+ *   concurrent requests in one process cannot lose each other's keys.
+ * - What a request loads is merged into the store first: after a restart, the keys the previous
+ *   process saved; with several n8n processes (queue mode webhook processes, multi-main), what the
+ *   others saved. A snapshot this store wrote itself, or one already merged, is skipped.
+ * Remaining windows: a save only happens for a new key, so a key accepted just before n8n stops
+ * (or crashes) is lost if its save had not committed; the database can commit an earlier snapshot
+ * after a later one, leaving it one delivery behind until the next save; and across processes the
+ * last save wins until the other process saves again, so a process stopping in between loses the
+ * keys only it held. Two processes receiving the same delivery at the same moment can both accept it.
  */
 
 export const DEDUPE_LIMITS = {
-	memoryKeys: 2000,
-	persistedKeys: 200,
+	/** Keys per trigger, in memory and in the static data (11 characters each there). */
+	maxKeys: 20_000,
 	/** Ultravox retries for about 8.5 hours; a day covers that with margin. */
 	ttlMs: 24 * 60 * 60 * 1000,
-	scopes: 200,
-	/** Longer keys are stored as their hash. */
-	maxKeyLength: 160,
+	/** Keys first seen in the same hour are stored and expire together (kept ttl to ttl + 1 h). */
+	bucketMs: 60 * 60 * 1000,
+	/** Triggers with a store in one process; the least recently used goes beyond this. */
+	scopes: 20,
 };
 
-/** Static data property that holds the persisted keys: `{ [key]: expiresAtMs }`. */
-export const PERSISTED_PROPERTY = 'recentDeliveries';
+export type DedupeLimits = typeof DEDUPE_LIMITS;
+
+/** Static data property that holds the persisted keys (see {@link PersistedKeysJson}). */
+export const PERSISTED_PROPERTY = 'deliveryKeys';
+/** Where versions up to 0.1 kept `{ [key]: expiresAtMs }`; read once and removed. */
+export const LEGACY_PROPERTY = 'recentDeliveries';
+
+/** Characters per stored key: 8 bytes of SHA-256 in base64url. */
+export const STORED_KEY_LENGTH = 11;
+/**
+ * At most 1,024 keys per saved string: V8's JSON.parse, which n8n runs on the static data for
+ * every request, is about 15× slower on one 220 KB string than on twenty 11 KB ones.
+ */
+const BUCKET_CHARS = 1024 * STORED_KEY_LENGTH;
+
+/**
+ * What is saved: `b` holds [hour start in Unix seconds, concatenated stored keys], oldest first;
+ * an hour with more than 1,024 keys has several entries.
+ */
+export interface PersistedKeysJson {
+	v: 1;
+	/** The store that wrote it (random per process and trigger). */
+	s: string;
+	/** Keys that store had added in total, so a snapshot can be recognised as already merged. */
+	n: number;
+	b: Array<[number, string]>;
+}
 
 export function sha256Hex(value: Buffer | string): string {
 	return createHash('sha256').update(value).digest('hex');
 }
 
+/** The 11-character form a key is stored in. */
+export function storedKey(key: string): string {
+	return createHash('sha256').update(key).digest().subarray(0, 8).toString('base64url');
+}
+
+/** Longer keys are shown (in logs) as their hash. */
+const MAX_KEY_LENGTH = 160;
+
 function compact(key: string): string {
-	return key.length <= DEDUPE_LIMITS.maxKeyLength ? key : `sha256:${sha256Hex(key)}`;
+	return key.length <= MAX_KEY_LENGTH ? key : `sha256:${sha256Hex(key)}`;
 }
 
 /** The dedupe key of a delivery. `event` is the normalised event name. */
@@ -60,78 +112,169 @@ export function deliveryKey(envelope: IDataObject, event: string, rawBody: Buffe
 	return `${event}|body:${sha256Hex(rawBody)}`;
 }
 
-/** An LRU set with per-key expiry. A Map keeps insertion order, so the first key is the oldest. */
-class ExpiringLru {
-	private readonly entries = new Map<string, number>();
+interface Bucket {
+	/** Start of the hour, ms. Several buckets can share an hour (see BUCKET_CHARS). */
+	start: number;
+	/** Concatenated stored keys, oldest first. */
+	keys: string;
+}
 
-	constructor(private readonly maxKeys: number) {}
+/**
+ * The object placed in the static data: no enumerable properties of its own (so n8n's change
+ * tracking never wraps or walks into it), serialized by n8n through `toJSON` at save time.
+ */
+export type PersistedKeys = object & { toJSON(): PersistedKeysJson };
 
-	has(key: string, now: number): boolean {
-		const expiresAt = this.entries.get(key);
-		if (expiresAt === undefined) return false;
-		if (expiresAt <= now) {
-			this.entries.delete(key);
-			return false;
-		}
-		return true;
-	}
+/** The keys of one trigger in this process. */
+class KeyStore {
+	readonly id = randomBytes(6).toString('base64url');
+	readonly persisted: PersistedKeys;
+	private readonly index = new Map<string, number>();
+	private readonly buckets: Bucket[] = [];
+	private added = 0;
+	/** Snapshots merged already: writer id → its `n`. */
+	private readonly merged = new Map<string, number>();
 
-	add(key: string, expiresAt: number): void {
-		this.entries.delete(key);
-		this.entries.set(key, expiresAt);
-		while (this.entries.size > this.maxKeys) {
-			const oldest = this.entries.keys().next().value as string;
-			this.entries.delete(oldest);
-		}
+	constructor(private readonly limits: DedupeLimits) {
+		const persisted = {};
+		Object.defineProperty(persisted, 'toJSON', { value: () => this.snapshot() });
+		this.persisted = persisted as PersistedKeys;
 	}
 
 	get size(): number {
-		return this.entries.size;
+		return this.index.size;
 	}
-}
 
-function readPersisted(staticData: IDataObject | undefined, now: number): Record<string, number> {
-	const stored = staticData?.[PERSISTED_PROPERTY];
-	const kept: Record<string, number> = {};
-	if (!isObject(stored)) return kept;
-	for (const [key, expiresAt] of Object.entries(stored)) {
-		if (typeof expiresAt === 'number' && expiresAt > now) kept[key] = expiresAt;
+	has(key: string): boolean {
+		return this.index.has(key);
 	}
-	return kept;
-}
 
-/** Keeps the newest `max` entries (by expiry). */
-function bound(entries: Record<string, number>, max: number): Record<string, number> {
-	const sorted = Object.entries(entries).sort((a, b) => a[1] - b[1]);
-	return Object.fromEntries(sorted.slice(Math.max(0, sorted.length - max)));
+	/** Adds a key first seen at `at` (ms). Returns false if it was there already. */
+	add(key: string, at: number): boolean {
+		if (this.index.has(key)) return false;
+		const start = at - (at % this.limits.bucketMs);
+		const bucket = this.bucketAt(start);
+		bucket.keys += key;
+		this.index.set(key, start);
+		this.added++;
+		this.trim();
+		return true;
+	}
+
+	/** Drops hours that are older than the TTL. */
+	expire(now: number): void {
+		while (this.buckets.length > 0 && this.isExpired(this.buckets[0].start, now)) {
+			const bucket = this.buckets.shift() as Bucket;
+			this.forget(bucket, bucket.keys.length / STORED_KEY_LENGTH);
+		}
+	}
+
+	/** Merges what a request loaded from the database. Returns the number of keys that were new. */
+	absorb(stored: unknown, now: number): number {
+		if (stored === this.persisted || !isObject(stored) || stored.v !== 1) return 0;
+		const writer = typeof stored.s === 'string' ? stored.s : '';
+		const count = typeof stored.n === 'number' ? stored.n : -1;
+		if (writer === this.id) return 0;
+		if (writer !== '' && count >= 0 && (this.merged.get(writer) ?? -1) >= count) return 0;
+		let fresh = 0;
+		for (const entry of Array.isArray(stored.b) ? stored.b : []) {
+			if (!Array.isArray(entry) || typeof entry[0] !== 'number' || typeof entry[1] !== 'string') continue;
+			const start = entry[0] * 1000;
+			if (this.isExpired(start, now)) continue;
+			const keys = entry[1];
+			for (let at = 0; at + STORED_KEY_LENGTH <= keys.length; at += STORED_KEY_LENGTH) {
+				if (this.add(keys.slice(at, at + STORED_KEY_LENGTH), start)) fresh++;
+			}
+		}
+		if (writer !== '') this.merged.set(writer, count);
+		return fresh;
+	}
+
+	/** Merges the `{ [key]: expiresAtMs }` of earlier versions. */
+	absorbLegacy(stored: unknown, now: number): number {
+		if (!isObject(stored)) return 0;
+		let fresh = 0;
+		for (const [key, expiresAt] of Object.entries(stored)) {
+			if (typeof expiresAt !== 'number' || expiresAt <= now) continue;
+			const seenAt = Math.max(0, expiresAt - this.limits.ttlMs);
+			if (this.add(storedKey(key), seenAt)) fresh++;
+		}
+		return fresh;
+	}
+
+	snapshot(): PersistedKeysJson {
+		return {
+			v: 1,
+			s: this.id,
+			n: this.added,
+			b: this.buckets.map((bucket): [number, string] => [bucket.start / 1000, bucket.keys]),
+		};
+	}
+
+	private isExpired(start: number, now: number): boolean {
+		return start + this.limits.bucketMs + this.limits.ttlMs <= now;
+	}
+
+	/**
+	 * The bucket to append to for an hour: the last one of that hour if it has room, else a new one
+	 * in order (merged snapshots can add older hours).
+	 */
+	private bucketAt(start: number): Bucket {
+		let position = this.buckets.length;
+		while (position > 0 && this.buckets[position - 1].start > start) position--;
+		const before = this.buckets[position - 1];
+		if (before?.start === start && before.keys.length < BUCKET_CHARS) return before;
+		const bucket = { start, keys: '' };
+		this.buckets.splice(position, 0, bucket);
+		return bucket;
+	}
+
+	/** Beyond maxKeys, drops the oldest keys. */
+	private trim(): void {
+		while (this.index.size > this.limits.maxKeys && this.buckets.length > 0) {
+			const oldest = this.buckets[0];
+			const inBucket = oldest.keys.length / STORED_KEY_LENGTH;
+			const drop = Math.min(inBucket, this.index.size - this.limits.maxKeys);
+			this.forget(oldest, drop);
+			if (drop === inBucket) this.buckets.shift();
+			else oldest.keys = oldest.keys.slice(drop * STORED_KEY_LENGTH);
+		}
+	}
+
+	/** Removes the first `count` keys of a bucket from the index. */
+	private forget(bucket: Bucket, count: number): void {
+		for (let k = 0; k < count; k++) {
+			const key = bucket.keys.slice(k * STORED_KEY_LENGTH, (k + 1) * STORED_KEY_LENGTH);
+			if (this.index.get(key) === bucket.start) this.index.delete(key);
+		}
+	}
 }
 
 export class DeliveryDeduper {
-	private readonly scopes = new Map<string, ExpiringLru>();
+	private readonly scopes = new Map<string, KeyStore>();
 
-	constructor(private readonly limits = DEDUPE_LIMITS) {}
+	constructor(private readonly limits: DedupeLimits = DEDUPE_LIMITS) {}
 
 	/**
 	 * Records `key` and returns true the first time it is seen within the TTL; false for a repeat.
 	 * The check and the record happen without awaiting, so concurrent deliveries are safe.
-	 * `staticData` is the node's workflow static data; the key is persisted there too.
+	 * `staticData` is the node's workflow static data as loaded for this request: the keys saved
+	 * there are merged in, and on a new key its property is set to the store's persisted object.
 	 */
 	claim(scope: string, key: string, staticData?: IDataObject, now = Date.now()): boolean {
 		const store = this.store(scope);
-		if (store.has(key, now)) return false;
-
-		const persisted = readPersisted(staticData, now);
-		if (persisted[key] !== undefined) {
-			store.add(key, persisted[key]);
-			return false;
-		}
-
-		const expiresAt = now + this.limits.ttlMs;
-		store.add(key, expiresAt);
+		store.expire(now);
 		if (staticData) {
-			persisted[key] = expiresAt;
-			// A new object, so n8n's change tracking sees the update and saves the static data.
-			staticData[PERSISTED_PROPERTY] = bound(persisted, this.limits.persistedKeys);
+			store.absorb(staticData[PERSISTED_PROPERTY], now);
+			if (staticData[LEGACY_PROPERTY] !== undefined) {
+				store.absorbLegacy(staticData[LEGACY_PROPERTY], now);
+			}
+		}
+		if (!store.add(storedKey(key), now)) return false;
+		if (staticData) {
+			if (staticData[LEGACY_PROPERTY] !== undefined) delete staticData[LEGACY_PROPERTY];
+			// Also marks the static data as changed, so n8n saves it once the request is answered.
+			staticData[PERSISTED_PROPERTY] = store.persisted as IDataObject;
 		}
 		return true;
 	}
@@ -150,13 +293,13 @@ export class DeliveryDeduper {
 		this.scopes.clear();
 	}
 
-	private store(scope: string): ExpiringLru {
+	private store(scope: string): KeyStore {
 		let store = this.scopes.get(scope);
 		if (store) {
 			// Most recently used scope last.
 			this.scopes.delete(scope);
 		} else {
-			store = new ExpiringLru(this.limits.memoryKeys);
+			store = new KeyStore(this.limits);
 		}
 		this.scopes.set(scope, store);
 		while (this.scopes.size > this.limits.scopes) {
