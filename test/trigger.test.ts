@@ -6,10 +6,12 @@ import { HookContext } from 'n8n-core';
 import { Workflow, type IDataObject, type INodeParameters } from 'n8n-workflow';
 
 import { sharedDeduper, storedKey } from '../nodes/Truedy/trigger/dedupe';
+import { clearResolveCache } from '../nodes/Truedy/trigger/resolve';
 import { testSigningSecret } from '../nodes/Truedy/trigger/credentialTest';
 import { PACKAGE, PackageNodeTypes, buildAdditionalData, TestCredentialsHelper } from './support/engine';
+import { captureN8nLogger } from './support/n8n-logger';
 import { startTriggerHarness, TriggerHarness, TriggerHarnessOptions } from './support/webhook-engine';
-import { SIM_AGENTS, startSimulator, TruedySimulator, WebhookOptions } from './simulator/server';
+import { SIM_AGENTS, SIM_ULTRAVOX_AGENTS, startSimulator, TruedySimulator, WebhookOptions } from './simulator/server';
 import {
 	buildCallEndedEvent,
 	deliverWebhook,
@@ -27,19 +29,7 @@ const UNANSWERED = '+14155550000'; // the simulator fails numbers ending in 0000
 let sim: TruedySimulator;
 const harnesses: TriggerHarness[] = [];
 /** n8n's Logger, replaced so tests can read what the trigger logs. */
-const logger = {
-	error: jest.fn(),
-	warn: jest.fn(),
-	info: jest.fn(),
-	debug: jest.fn(),
-	verbose: jest.fn(),
-	scoped() {
-		return logger;
-	},
-};
-// n8n-core resolves its own copies of @n8n/di and @n8n/backend-common.
-const fromCore = (name: string) => require(require.resolve(name, { paths: [path.dirname(require.resolve('n8n-core'))] }));
-fromCore('@n8n/di').Container.set(fromCore('@n8n/backend-common').Logger, logger);
+const logger = captureN8nLogger();
 const warnSpy = logger.warn;
 
 beforeAll(async () => {
@@ -53,6 +43,7 @@ afterAll(async () => {
 beforeEach(() => {
 	sim.reset();
 	sim.configure({ webhook: null, transcriptDelayMs: null, statusVocabulary: null, callTimings: FAST });
+	clearResolveCache();
 	jest.clearAllMocks();
 });
 
@@ -156,11 +147,26 @@ describe('valid deliveries start one execution per event', () => {
 		expect(execution.status).toBe('success');
 		expect(execution.items).toHaveLength(1);
 		expect(execution.after).toHaveLength(1); // the next step ran with the item
+		// The passthrough payload carries Ultravox ids, and by default (as documented) the API's calls
+		// have no ultravox_call_id: the delivery stays unresolved and says why. Flat: Truedy ids.
+		const ids =
+			payloadShape === 'flat'
+				? { callId: call.id, ultravoxCallId: null, agentId: SIM_AGENTS.active, ultravoxAgentId: null }
+				: {
+						callId: delivery.ultravoxCallId,
+						ultravoxCallId: delivery.ultravoxCallId,
+						agentId: null,
+						ultravoxAgentId: SIM_ULTRAVOX_AGENTS.active,
+					};
 		expect(execution.json).toMatchObject({
 			event: 'call.ended',
 			eventId: delivery.eventId,
-			callId: call.id,
-			agentId: SIM_AGENTS.active,
+			...ids,
+			resolution:
+				payloadShape === 'flat'
+					? { resolved: true, method: 'truedy_id', reason: null }
+					: { resolved: false, method: null, reason: expect.stringContaining('ultravox_call_id') },
+			variables: payloadShape === 'flat' ? { first_name: 'Ada' } : {},
 			status: 'ended', // "completed" in the flat payload, derived in the Ultravox one
 			endReason: 'hangup',
 			durationSeconds: 42, // duration_seconds, or billedDuration "42s"
@@ -192,6 +198,7 @@ describe('valid deliveries start one execution per event', () => {
 	test('a failed (unanswered) call arrives with status failed and end reason unjoined', async () => {
 		const h = await harness();
 		subscribe(h);
+		sim.configure({ exposeUltravoxIds: true });
 		const call = await placeCall(UNANSWERED);
 		const [execution] = await h.waitForExecutions(1);
 		expect(execution.json).toMatchObject({ callId: call.id, status: 'failed', endReason: 'unjoined', durationSeconds: 0 });
@@ -212,7 +219,7 @@ describe('rejected deliveries get 401 and start nothing', () => {
 		[
 			'tampered body',
 			async (h) => {
-				const original = prepareDelivery(endedEnvelope('ultravox', { id: 'call_original' }), { secret: SECRET });
+				const original = prepareDelivery(endedEnvelope('flat', { id: 'call_original' }), { secret: SECRET });
 				const tampered = { ...original, rawBody: original.rawBody.replace('call_original', 'call_attacker') };
 				return sendDelivery(h.url, tampered);
 			},
@@ -391,6 +398,7 @@ describe('filters', () => {
 	test('only failed or unanswered calls', async () => {
 		const h = await harness({ filters: { statuses: ['failed'] } });
 		subscribe(h);
+		sim.configure({ exposeUltravoxIds: true });
 		const failed = await placeCall(UNANSWERED);
 		await placeCall(ANSWERED);
 		await deliveries(2);
@@ -419,14 +427,43 @@ describe('filters', () => {
 		expect(h.requests.map((r) => r.status)).toEqual([204, 204, 204]);
 	});
 
-	test('agent IDs', async () => {
+	test('Truedy agent IDs match passthrough deliveries once their calls are resolved', async () => {
 		const h = await harness({ filters: { agentIds: ` ${SIM_AGENTS.leadQualifier}, ${SIM_AGENTS.salesFollowUp}` } });
 		subscribe(h);
+		sim.configure({ exposeUltravoxIds: true });
 		await placeCall(ANSWERED); // the "active" agent: filtered out
 		const wanted = await placeCall(ANSWERED, { agent_id: SIM_AGENTS.leadQualifier });
 		await deliveries(2);
 		await h.idle();
 		expect(h.executions.map((e) => [e.json.callId, e.json.agentId])).toEqual([[wanted.id, SIM_AGENTS.leadQualifier]]);
+		expect(logger.info).toHaveBeenCalledWith(
+			expect.stringContaining(`ignored a delivery: agent ${SIM_AGENTS.active} (Ultravox agent ${SIM_ULTRAVOX_AGENTS.active}) is not in the Agent IDs filter`),
+			expect.anything(),
+		);
+	});
+
+	test('Ultravox agent IDs match passthrough deliveries without any resolution', async () => {
+		const h = await harness({ resolveCall: false, filters: { agentIds: SIM_ULTRAVOX_AGENTS.leadQualifier } });
+		subscribe(h);
+		await placeCall(ANSWERED);
+		await placeCall(ANSWERED, { agent_id: SIM_AGENTS.leadQualifier });
+		await deliveries(2);
+		await h.idle();
+		expect(h.executions.map((e) => e.json.ultravoxAgentId)).toEqual([SIM_ULTRAVOX_AGENTS.leadQualifier]);
+		expect(sim.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
+	});
+
+	test('a Truedy agent ID cannot match an unresolvable passthrough delivery; the info log says why', async () => {
+		const h = await harness({ filters: { agentIds: SIM_AGENTS.active } });
+		subscribe(h); // calls without ultravox_call_id, as documented
+		await placeCall(ANSWERED);
+		await deliveries(1);
+		await h.idle();
+		expect(h.executions).toHaveLength(0);
+		expect(logger.info).toHaveBeenCalledWith(
+			expect.stringMatching(/ignored a delivery: Ultravox agent .* is not in the Agent IDs filter; its Truedy agent is unknown \(.*ultravox_call_id/),
+			expect.anything(),
+		);
 	});
 
 	test('a delivery without an agent ID does not match an agent filter', async () => {
@@ -443,7 +480,7 @@ describe('fetching the transcript and recording', () => {
 	test('the transcript is still null at first: the call is fetched again until it appears', async () => {
 		const h = await harness({ fetchCallDetails: true, transcriptWaitSeconds: 10 });
 		subscribe(h, { payloadShape: 'ultravox' });
-		sim.configure({ transcriptDelayMs: 1200 });
+		sim.configure({ transcriptDelayMs: 1200, exposeUltravoxIds: true });
 		const call = await placeCall(ANSWERED, { variables: { first_name: 'Grace' } });
 
 		const [delivery] = await deliveries(1);
@@ -453,6 +490,9 @@ describe('fetching the transcript and recording', () => {
 
 		const fetches = sim.requests.filter((r) => r.method === 'GET' && r.path === `/calls/${call.id}`);
 		expect(fetches.length).toBeGreaterThanOrEqual(2);
+		// The Truedy call was found on one page of recent calls; then polled by its Truedy id, 5 s apart.
+		expect(sim.requests.filter((r) => r.method === 'GET' && r.path === '/calls')).toHaveLength(1);
+		expect(fetches[1].receivedAt - fetches[0].receivedAt).toBeGreaterThanOrEqual(5000);
 		expect(fetches[0].headers.authorization).toBe(`Bearer ${sim.apiKey}`);
 		expect(execution.json).toMatchObject({
 			callId: call.id,
@@ -467,7 +507,7 @@ describe('fetching the transcript and recording', () => {
 	test('gives up after the maximum wait and starts without the transcript', async () => {
 		const h = await harness({ fetchCallDetails: true, transcriptWaitSeconds: 1 });
 		subscribe(h);
-		sim.configure({ transcriptDelayMs: 60_000 });
+		sim.configure({ transcriptDelayMs: 60_000, exposeUltravoxIds: true });
 		await placeCall();
 		const started = Date.now();
 		const [execution] = await h.waitForExecutions(1, 5000);
@@ -479,33 +519,46 @@ describe('fetching the transcript and recording', () => {
 		});
 	});
 
-	test('a failed call is fetched once: no transcript is coming', async () => {
+	test('a failed call is not fetched: the listed call found by the resolution says no transcript is coming', async () => {
 		const h = await harness({ fetchCallDetails: true, transcriptWaitSeconds: 10 });
 		subscribe(h);
+		sim.configure({ exposeUltravoxIds: true });
 		const call = await placeCall(UNANSWERED);
 		const [execution] = await h.waitForExecutions(1);
-		expect(execution.json).toMatchObject({ status: 'failed', transcript: null, enrichment: { fetches: 1, transcriptPending: false } });
-		expect(sim.requests.filter((r) => r.path === `/calls/${call.id}`)).toHaveLength(1);
+		expect(execution.json).toMatchObject({ callId: call.id, status: 'failed', transcript: null, enrichment: { fetches: 0, transcriptPending: false } });
+		expect(sim.requests.filter((r) => r.path === `/calls/${call.id}`)).toHaveLength(0);
+		expect(sim.requests.filter((r) => r.method === 'GET' && r.path === '/calls')).toHaveLength(1);
 	});
 
-	test('nothing is fetched when the webhook carries transcript and recording', async () => {
+	test('nothing more is fetched when the webhook carries transcript and recording', async () => {
 		const h = await harness({ fetchCallDetails: true });
 		subscribe(h, { payloadShape: 'flat', includeTranscript: true });
-		await placeCall();
+		const call = await placeCall();
 		const [execution] = await h.waitForExecutions(1);
 		expect(execution.json.transcript).not.toBeNull();
 		expect(execution.json).not.toHaveProperty('enrichment');
-		expect(sim.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
+		// Only the resolution's GET /calls/{id} (for the variables and numbers).
+		expect(sim.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual([`/calls/${call.id}`]);
 	});
 
-	test('a call the API does not know is passed on with the reason', async () => {
+	test('an Ultravox call ID is never sent to GET /calls/{id}; the unresolved call is passed on with the reason', async () => {
 		const h = await harness({ fetchCallDetails: true });
-		const res = await deliverWebhook(h.url, endedEnvelope('ultravox', { id: 'uv_call_unknown' }), { secret: SECRET });
+		const res = await deliverWebhook(h.url, endedEnvelope('ultravox', { ultravox_call_id: 'uv_call_unknown' }), { secret: SECRET });
 		expect(res.status).toBe(204);
 		const [execution] = await h.waitForExecutions(1);
-		expect(execution.json).toMatchObject({ callId: 'uv_call_unknown', transcript: null });
-		expect((execution.json.enrichment as IDataObject).error).toMatch(/no call with ID uv_call_unknown.*Ultravox/);
-		expect(warnSpy).toHaveBeenCalledWith(expect.stringContaining('could not fetch the call'), expect.objectContaining({ callId: 'uv_call_unknown' }));
+		expect(execution.json).toMatchObject({ callId: 'uv_call_unknown', transcript: null, resolution: { resolved: false } });
+		expect((execution.json.enrichment as IDataObject)).toMatchObject({ fetches: 0, error: expect.stringMatching(/^The call was not fetched: No Truedy call created since .* has the call ID uv_call_unknown/) });
+		expect(sim.requests.map((r) => r.path)).toEqual(['/calls']);
+		expect(warnSpy).toHaveBeenCalledTimes(1);
+		expect(warnSpy).toHaveBeenCalledWith(expect.stringContaining('could not tie a call.ended delivery to its Truedy call'), expect.objectContaining({ ultravoxCallId: 'uv_call_unknown' }));
+	});
+
+	test('a Truedy call ID the API does not know is passed on with the reason', async () => {
+		const h = await harness({ fetchCallDetails: true });
+		await deliverWebhook(h.url, endedEnvelope('flat', { id: 'call_unknown' }), { secret: SECRET });
+		const [execution] = await h.waitForExecutions(1);
+		expect(execution.json).toMatchObject({ callId: 'call_unknown', resolution: { resolved: false, reason: expect.stringContaining('Truedy has no call with ID call_unknown') } });
+		expect(warnSpy).toHaveBeenCalledTimes(1);
 	});
 });
 

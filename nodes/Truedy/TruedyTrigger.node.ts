@@ -16,6 +16,7 @@ import { normalizeDelivery } from './trigger/delivery';
 import { enrichDelivery, needsEnrichment } from './trigger/enrich';
 import { normalizeEventName, TRUEDY_EVENTS } from './trigger/events';
 import { type DeliveryFilters, filterMismatch } from './trigger/filter';
+import { isResolvable, RESOLVE_LIMITS, resolveDelivery } from './trigger/resolve';
 import { checkExists, create, deleteEndpoint } from './trigger/setup';
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from './trigger/signature';
 
@@ -25,6 +26,8 @@ interface TriggerSettings {
 	toleranceSeconds: number;
 	acceptSortedKeys: boolean;
 	filters: DeliveryFilters;
+	resolve: boolean;
+	lookupMinutes: number;
 	enrich: boolean;
 	transcriptWaitSeconds: number;
 }
@@ -50,8 +53,8 @@ export class TruedyTrigger implements INodeType {
 			},
 			{
 				name: 'truedyApi',
-				required: true,
-				displayOptions: { show: { fetchCallDetails: [true] } },
+				required: false,
+				displayOptions: { show: { resolveCall: [true] } },
 			},
 		],
 		webhooks: [
@@ -101,12 +104,21 @@ export class TruedyTrigger implements INodeType {
 				displayOptions: { show: { verifySignature: [false] } },
 			},
 			{
+				displayName: 'Resolve Call',
+				name: 'resolveCall',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to look up the Truedy call each call event belongs to, so the output has its Truedy call ID, agent, variables and phone numbers (Truedy webhooks carry Ultravox IDs). Needs a Truedy API credential; the output field "resolution" says whether it worked.',
+			},
+			{
 				displayName: 'Fetch Missing Transcript and Recording',
 				name: 'fetchCallDetails',
 				type: 'boolean',
 				default: false,
 				description:
-					'Whether to get the call from the Truedy API when a call event lacks the transcript or recording. Needs a Truedy API credential.',
+					'Whether to get the call from the Truedy API when a call event lacks the transcript or recording',
+				displayOptions: { show: { resolveCall: [true] } },
 			},
 			{
 				displayName: 'Max Wait for Transcript (Seconds)',
@@ -116,7 +128,7 @@ export class TruedyTrigger implements INodeType {
 				default: 30,
 				description:
 					'Truedy can take a few seconds after a call ends to produce the transcript. The call is fetched again until it appears or this time has passed; the workflow then starts without it.',
-				displayOptions: { show: { fetchCallDetails: [true] } },
+				displayOptions: { show: { resolveCall: [true], fetchCallDetails: [true] } },
 			},
 			{
 				displayName: 'Filters',
@@ -133,7 +145,7 @@ export class TruedyTrigger implements INodeType {
 						default: '',
 						placeholder: 'e.g. 0f8c2a52-5b1e-4c0a-9d3f-2b7e6a1c9d10, agt_123',
 						description:
-							'Only deliveries for these agents, separated by commas. Deliveries without an agent ID do not match.',
+							'Only deliveries for these agents, separated by commas: the Truedy agent ID (as in the Truedy dashboard; matched once the call is resolved, so it needs Resolve Call and a Truedy API credential) or the Ultravox agent ID the webhook carries. Deliveries without a matching agent start nothing; why is logged at info level.',
 					},
 					{
 						displayName: 'End Reasons',
@@ -173,6 +185,16 @@ export class TruedyTrigger implements INodeType {
 				placeholder: 'Add Option',
 				default: {},
 				options: [
+					{
+						displayName: 'Call Lookup Window (Minutes)',
+						name: 'callLookupMinutes',
+						type: 'number',
+						typeOptions: { minValue: 5, maxValue: 1440 },
+						// RESOLVE_LIMITS.defaultLookupMinutes: n8n's lint wants the literal here.
+						default: 120,
+						description:
+							'With Resolve Call: how long before the event the call may have been placed. A webhook with only the Ultravox call ID is matched among the Truedy calls created in this window (at most 500 of the most recent).',
+					},
 					{
 						displayName: 'Accept Key-Sorted Signing',
 						name: 'acceptSortedKeys',
@@ -255,7 +277,9 @@ export class TruedyTrigger implements INodeType {
 		if (!settings.events.includes(delivery.event)) {
 			return ignore(this, `event "${delivery.event || '(none)'}" is not selected`);
 		}
-		const mismatch = filterMismatch(delivery, settings.filters);
+		// The Truedy agent of a passthrough delivery is known only once its call is resolved (step 6).
+		const agentPending = settings.resolve && isResolvable(delivery) && delivery.agentId === null;
+		const mismatch = filterMismatch(delivery, settings.filters, { agentPending });
 		if (mismatch) return ignore(this, mismatch);
 
 		// 4. Dedupe. Test runs ("Listen for test event") are not deduplicated, so a delivery can be replayed.
@@ -270,11 +294,25 @@ export class TruedyTrigger implements INodeType {
 		// 5. Ack. From here on Truedy has its answer and does not retry.
 		this.getResponseObject().status(204).end();
 
-		// 6. Post-ack work (may take seconds; Truedy is already answered): enrichment.
-		let output: IDataObject = delivery;
-		if (settings.enrich && needsEnrichment(delivery)) {
-			output = await enrichDelivery.call(this, delivery, {
+		// 6. Post-ack work (may take seconds; Truedy is already answered): resolve the Truedy call,
+		// the agent filter that needed it, enrichment.
+		const receivedAt = Date.now();
+		const { delivery: resolved, found } = await resolveDelivery.call(this, delivery, {
+			enabled: settings.resolve,
+			receivedAt,
+			lookupMinutes: settings.lookupMinutes,
+		});
+		const lateMismatch = agentPending ? filterMismatch(resolved, settings.filters) : undefined;
+		if (lateMismatch) {
+			logIgnored(this, lateMismatch);
+			return { noWebhookResponse: true };
+		}
+		let output: IDataObject = resolved;
+		if (settings.enrich && needsEnrichment(resolved)) {
+			output = await enrichDelivery.call(this, resolved, {
 				maxWaitMs: settings.transcriptWaitSeconds * 1000,
+				known: found,
+				receivedAt,
 			});
 		}
 
@@ -287,14 +325,18 @@ function readSettings(context: IWebhookFunctions): TriggerSettings {
 	const options = context.getNodeParameter('options', {}) as {
 		timestampToleranceSeconds?: number;
 		acceptSortedKeys?: boolean;
+		callLookupMinutes?: number;
 	};
-	const enrich = context.getNodeParameter('fetchCallDetails', false) as boolean;
+	const resolve = context.getNodeParameter('resolveCall', true) as boolean;
+	const enrich = resolve && (context.getNodeParameter('fetchCallDetails', false) as boolean);
 	return {
 		events: (context.getNodeParameter('events', []) as string[]).map(normalizeEventName),
 		verify: context.getNodeParameter('verifySignature', true) as boolean,
 		toleranceSeconds: options.timestampToleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
 		acceptSortedKeys: options.acceptSortedKeys === true,
 		filters: context.getNodeParameter('filters', {}) as DeliveryFilters,
+		resolve,
+		lookupMinutes: options.callLookupMinutes ?? RESOLVE_LIMITS.defaultLookupMinutes,
 		enrich,
 		transcriptWaitSeconds: enrich
 			? (context.getNodeParameter('transcriptWaitSeconds', 30) as number)
@@ -337,10 +379,14 @@ function reject(
 
 /** Answers 204 itself and starts nothing. Logged at info: a user looking for a missing run finds why. */
 function ignore(context: IWebhookFunctions, reason: string): IWebhookResponseData {
+	logIgnored(context, reason);
+	context.getResponseObject().status(204).end();
+	return { noWebhookResponse: true };
+}
+
+function logIgnored(context: IWebhookFunctions, reason: string): void {
 	context.logger.info(`Truedy Trigger ignored a delivery: ${reason}`, {
 		node: context.getNode().name,
 		workflowId: context.getWorkflow().id,
 	});
-	context.getResponseObject().status(204).end();
-	return { noWebhookResponse: true };
 }

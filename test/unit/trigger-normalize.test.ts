@@ -5,7 +5,7 @@ import { filterMismatch, parseIdList } from '../../nodes/Truedy/trigger/filter';
 import { transcriptExpected } from '../../nodes/Truedy/shared/calls';
 import { parseDurationSeconds } from '../../nodes/Truedy/shared/time';
 import { mergeCall, needsEnrichment } from '../../nodes/Truedy/trigger/enrich';
-import { normalizeDelivery } from '../../nodes/Truedy/trigger/delivery';
+import { agentIdsOf, callIdsOf, normalizeDelivery } from '../../nodes/Truedy/trigger/delivery';
 import { normalizeEventName } from '../../nodes/Truedy/trigger/events';
 
 const ULTRAVOX = {
@@ -51,8 +51,11 @@ describe('normalizeDelivery', () => {
 		expect(normalizeDelivery(ULTRAVOX)).toEqual({
 			event: 'call.ended',
 			eventId: 'uv_evt_123',
+			// Ultravox ids: the Truedy ones are known only once the call is resolved.
 			callId: 'uv_call_123',
-			agentId: 'uv_agent_123',
+			ultravoxCallId: 'uv_call_123',
+			agentId: null,
+			ultravoxAgentId: 'uv_agent_123',
 			batchId: null,
 			status: 'ended',
 			endReason: 'hangup',
@@ -61,7 +64,11 @@ describe('normalizeDelivery', () => {
 			shortSummary: 'Short',
 			transcript: null,
 			recordingUrl: null,
+			variables: {},
+			phoneNumber: null,
+			fromNumber: null,
 			occurredAt: '2026-01-15T12:00:05.000Z',
+			resolution: { resolved: false, method: null, reason: 'The call has not been looked up' },
 			payload: ULTRAVOX,
 		});
 	});
@@ -71,7 +78,9 @@ describe('normalizeDelivery', () => {
 			event: 'call.ended',
 			eventId: 'evt_top',
 			callId: 'call_abc',
+			ultravoxCallId: null,
 			agentId: 'agt_1',
+			ultravoxAgentId: null,
 			status: 'ended',
 			endReason: 'agent_hangup',
 			durationSeconds: 42,
@@ -80,6 +89,28 @@ describe('normalizeDelivery', () => {
 			recordingUrl: 'https://rec/1.mp3',
 			occurredAt: '2026-01-15T12:00:05.000Z',
 		});
+	});
+
+	test.each([
+		['passthrough', { call: { callId: 'uv1', agent: { agentId: 'uva' } } }, { truedy: null, ultravox: 'uv1' }, { truedy: null, ultravox: 'uva' }],
+		['flat', { call_id: 'c1', agent_id: 'a1' }, { truedy: 'c1', ultravox: null }, { truedy: 'a1', ultravox: null }],
+		[
+			'flat with explicit Ultravox ids',
+			{ call_id: 'c1', ultravox_call_id: 'uv1', agent_id: 'a1', ultravox_agent_id: 'uva' },
+			{ truedy: 'c1', ultravox: 'uv1' },
+			{ truedy: 'a1', ultravox: 'uva' },
+		],
+		['a Truedy call object inside data.call', { call: { id: 'c1', ultravox_call_id: 'uv1' } }, { truedy: 'c1', ultravox: 'uv1' }, { truedy: null, ultravox: null }],
+		['passthrough repeating the same id as ultravox_call_id', { call: { callId: 'uv1', ultravox_call_id: 'uv1' } }, { truedy: null, ultravox: 'uv1' }, { truedy: null, ultravox: null }],
+	])('ids of the %s shape', (_name, data, callIds, agentIds) => {
+		expect(callIdsOf({ event: 'call.ended', data })).toEqual(callIds);
+		expect(agentIdsOf({ event: 'call.ended', data })).toEqual(agentIds);
+	});
+
+	test('flat: variables and phone numbers when the payload has them', () => {
+		const delivery = normalizeDelivery({ event: 'call.ended', data: { call_id: 'c', variables: { lead_id: 'L1' }, to: '+1', from: '+2' } });
+		expect(delivery).toMatchObject({ variables: { lead_id: 'L1' }, phoneNumber: '+1', fromNumber: '+2' });
+		expect(normalizeDelivery({ event: 'call.ended', data: { call_id: 'c', variables: 'x' } }).variables).toEqual({});
 	});
 
 	test.each([
@@ -158,6 +189,27 @@ describe('filters', () => {
 		expect(filterMismatch(ended, filters) === undefined).toBe(matches);
 	});
 
+	test.each([
+		[{ agentId: 'truedy_a', ultravoxAgentId: null }, 'truedy_a', true],
+		[{ agentId: 'truedy_a', ultravoxAgentId: 'uv_a' }, 'uv_a', true],
+		[{ agentId: null, ultravoxAgentId: 'uv_a' }, 'truedy_a', false],
+		[{ agentId: null, ultravoxAgentId: null }, 'truedy_a', false],
+	])('agent IDs match the Truedy or the Ultravox agent: %p with %s → %p', (agents, filter, matches) => {
+		expect(filterMismatch({ ...ended, ...agents }, { agentIds: filter }) === undefined).toBe(matches);
+	});
+
+	test('an agent not known yet is no mismatch while the call is still to be resolved', () => {
+		expect(filterMismatch(ended, { agentIds: 'truedy_a' }, { agentPending: true })).toBeUndefined();
+		expect(filterMismatch(ended, { agentIds: 'truedy_a', statuses: ['failed'] }, { agentPending: true })).toMatch(/status ended/);
+		const unresolved = { ...ended, resolution: { resolved: false, method: null, reason: 'No Truedy API credential' } };
+		expect(filterMismatch(unresolved, { agentIds: 'truedy_a' })).toBe(
+			'Ultravox agent uv_agent_123 is not in the Agent IDs filter; its Truedy agent is unknown (No Truedy API credential)',
+		);
+		expect(filterMismatch({ ...ended, agentId: 'truedy_b' }, { agentIds: 'truedy_a' })).toBe(
+			'agent truedy_b (Ultravox agent uv_agent_123) is not in the Agent IDs filter',
+		);
+	});
+
 	test('status and end reason filters do not apply to call.started', () => {
 		const started = normalizeDelivery({ event: 'call.started', data: { call: { callId: 'c', agent: { agentId: 'a' } } } });
 		expect(filterMismatch(started, { statuses: ['failed'], endReasons: ['unjoined'] })).toBeUndefined();
@@ -230,7 +282,8 @@ describe('enrichment decisions', () => {
 			to_number: '+1',
 		});
 		expect(merged).toMatchObject({
-			agentId: 'uv_agent_123',
+			agentId: 'truedy_agent',
+			ultravoxAgentId: 'uv_agent_123',
 			summary: 'Long summary',
 			status: 'ended',
 			transcript: [{ speaker: 'agent', text: 'Hi' }],

@@ -13,17 +13,35 @@ import { CALL_ENDED, CALL_OUTCOME_EVENTS, normalizeEventName } from './events';
  *   `data.call.endReason`, `data.call.billedDuration` ("42s"), `data.call.summary`, `data.id`.
  * - flat (snake_case): `data.call_id`, `data.agent_id`, `data.status`, `data.duration_seconds`.
  * Any optional field may be missing, so every output field falls back to `null`.
+ *
+ * The passthrough shape carries **Ultravox** ids (`ultravoxCallId`, `ultravoxAgentId`); the flat
+ * shape carries Truedy ids (`callId`, `agentId`). trigger/resolve.ts then finds the Truedy call,
+ * which fills in `callId`, `agentId`, `variables` and the phone numbers, and says in `resolution`
+ * whether it could.
  */
 
 /** Ultravox end reasons that mean the call never connected or broke. */
 const FAILED_END_REASONS = ['unjoined', 'connection_error', 'system_error'];
 const CANCELLED_END_REASONS = ['cancelled', 'canceled'];
 
+export interface CallResolution extends IDataObject {
+	/** True when the delivery was tied to its Truedy call. */
+	resolved: boolean;
+	/** How: the Truedy call ID the webhook carried, or the call whose `ultravox_call_id` matches. */
+	method: 'truedy_id' | 'ultravox_call_id' | null;
+	/** Why it was not resolved, in plain English; null when it was. */
+	reason: string | null;
+}
+
 export interface TruedyDelivery extends IDataObject {
 	event: string;
 	eventId: string | null;
+	/** The Truedy call ID once resolved; until then the ID the webhook carried. */
 	callId: string | null;
+	ultravoxCallId: string | null;
+	/** The Truedy agent ID, when known (the flat shape carries it, or the resolved call). */
 	agentId: string | null;
+	ultravoxAgentId: string | null;
 	batchId: string | null;
 	/** One vocabulary: queued, ringing, in-progress, ended, failed, cancelled. */
 	status: string | null;
@@ -33,8 +51,14 @@ export interface TruedyDelivery extends IDataObject {
 	shortSummary: string | null;
 	transcript: IDataObject[] | string | null;
 	recordingUrl: string | null;
+	/** The variables the call was placed with (from the Truedy call); `{}` when unknown. */
+	variables: IDataObject;
+	/** The number called, and the caller ID. */
+	phoneNumber: string | null;
+	fromNumber: string | null;
 	/** ISO 8601 time of the event. */
 	occurredAt: string | null;
+	resolution: CallResolution;
 	/** The parsed delivery, untouched. */
 	payload: IDataObject;
 }
@@ -60,11 +84,44 @@ export function callIdOf(envelope: IDataObject): string | null {
 	return firstText(call?.callId, call?.call_id, call?.id, data.call_id, data.callId);
 }
 
-export function agentIdOf(envelope: IDataObject): string | null {
+export interface WebhookIds {
+	/** A Truedy ID: only the flat shape (or an explicit `ultravox_*` field beside it) says so. */
+	truedy: string | null;
+	ultravox: string | null;
+}
+
+/**
+ * The call IDs a delivery carries. In the passthrough shape (`data.call`) they are Ultravox IDs,
+ * as Truedy's docs say; in the flat shape (`data.call_id`) Truedy IDs. An explicit
+ * `ultravox_call_id` beside another ID makes that other one the Truedy ID.
+ */
+export function callIdsOf(envelope: IDataObject): WebhookIds {
+	const data = eventData(envelope);
+	const nested = isObject(data.call) ? data.call : undefined;
+	const ultravox = firstText(
+		nested?.ultravox_call_id,
+		nested?.ultravoxCallId,
+		data.ultravox_call_id,
+		data.ultravoxCallId,
+	);
+	const own = nested
+		? firstText(nested.callId, nested.call_id, nested.id)
+		: firstText(data.call_id, data.callId);
+	return splitIds(nested !== undefined, own, ultravox);
+}
+
+/** The agent IDs a delivery carries, read the same way as {@link callIdsOf}. */
+export function agentIdsOf(envelope: IDataObject): WebhookIds {
 	const data = eventData(envelope);
 	const call = callOf(data);
 	const agent = isObject(call.agent) ? call.agent : undefined;
-	return firstText(
+	const ultravox = firstText(
+		agent?.ultravox_agent_id,
+		agent?.ultravoxAgentId,
+		call.ultravox_agent_id,
+		call.ultravoxAgentId,
+	);
+	const own = firstText(
 		agent?.agentId,
 		agent?.agent_id,
 		agent?.id,
@@ -73,6 +130,12 @@ export function agentIdOf(envelope: IDataObject): string | null {
 		data.agent_id,
 		data.agentId,
 	);
+	return splitIds(call !== data, own, ultravox);
+}
+
+function splitIds(passthrough: boolean, own: string | null, ultravox: string | null): WebhookIds {
+	if (ultravox !== null) return { truedy: own !== ultravox ? own : null, ultravox };
+	return passthrough ? { truedy: null, ultravox: own } : { truedy: own, ultravox: null };
 }
 
 export function batchIdOf(envelope: IDataObject): string | null {
@@ -143,11 +206,15 @@ export function normalizeDelivery(envelope: IDataObject): TruedyDelivery {
 		data.end_reason,
 		data.endReason,
 	);
+	const callIds = callIdsOf(envelope);
+	const agentIds = agentIdsOf(envelope);
 	return {
 		event,
 		eventId: eventIdOf(envelope),
-		callId: callIdOf(envelope),
-		agentId: agentIdOf(envelope),
+		callId: callIds.truedy ?? callIds.ultravox,
+		ultravoxCallId: callIds.ultravox,
+		agentId: agentIds.truedy,
+		ultravoxAgentId: agentIds.ultravox,
 		batchId: batchIdOf(envelope),
 		status: deriveStatus(event, firstText(call.status, data.status, data.call_status), endReason),
 		endReason,
@@ -161,9 +228,13 @@ export function normalizeDelivery(envelope: IDataObject): TruedyDelivery {
 			data.recording_url,
 			data.recordingUrl,
 		),
+		variables: isObject(call.variables) ? call.variables : {},
+		phoneNumber: firstText(call.phone_number, call.to_number, call.to),
+		fromNumber: firstText(call.from_number, call.from),
 		occurredAt: toIsoTime(
 			firstText(envelope.timestamp, data.timestamp, call.ended, call.ended_at, data.ended_at),
 		),
+		resolution: { resolved: false, method: null, reason: 'The call has not been looked up' },
 		payload: envelope,
 	};
 }

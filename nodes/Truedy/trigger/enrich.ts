@@ -13,17 +13,26 @@ import { parseDurationSeconds } from '../shared/time';
 import { firstText, isObject } from '../shared/values';
 import type { TruedyDelivery } from './delivery';
 import { CALL_OUTCOME_EVENTS } from './events';
+import type { ResolvedCall } from './resolve';
 
 /**
  * Fills in what a call event lacks (transcript, recording, summary, …) from `GET /calls/{id}`.
  * Truedy's docs say the webhook should not be expected to carry the transcript, and that the
  * call's transcript can stay null for a few seconds after the call ends, so the call is fetched
  * again at Truedy's poll floor (5 s) until the transcript appears or the wait runs out.
+ *
+ * The call is fetched by its Truedy ID, so only a resolved delivery (trigger/resolve.ts) is
+ * enriched. The call the resolution found is used first when it was read after the delivery
+ * arrived: when it already has the transcript, nothing more is fetched.
  */
 
 export interface EnrichOptions {
 	/** Upper bound on the time spent waiting for the transcript. */
 	maxWaitMs: number;
+	/** The call the resolution found. */
+	known?: ResolvedCall | null;
+	/** Epoch ms the delivery was received: a call read earlier may predate the call's end. */
+	receivedAt?: number;
 }
 
 export interface EnrichmentInfo extends IDataObject {
@@ -69,12 +78,7 @@ export function mergeCall(delivery: TruedyDelivery, call: IDataObject): TruedyDe
 
 function describeError(error: unknown, callId: string): string {
 	const { message, httpCode } = (error ?? {}) as { message?: string; httpCode?: string };
-	if (httpCode === '404') {
-		return (
-			`Truedy has no call with ID ${callId}. Webhooks may carry the Ultravox call ID, ` +
-			'which the public API does not know.'
-		);
-	}
+	if (httpCode === '404') return `Truedy has no call with ID ${callId}`;
 	return message || 'Unknown error while fetching the call';
 }
 
@@ -83,14 +87,33 @@ export async function enrichDelivery(
 	delivery: TruedyDelivery,
 	options: EnrichOptions,
 ): Promise<TruedyDelivery & { enrichment: EnrichmentInfo }> {
-	const callId = delivery.callId as string;
+	const info: EnrichmentInfo = { fetches: 0, transcriptPending: false, error: null };
+	if (!delivery.resolution.resolved || delivery.callId === null) {
+		// Already logged by the resolution; fetching an Ultravox ID would only get a 404.
+		info.error = `The call was not fetched: ${delivery.resolution.reason ?? 'it was not resolved'}`;
+		return { ...delivery, enrichment: info };
+	}
+	const callId = delivery.callId;
 	const started = Date.now();
 	let result: TruedyDelivery = delivery;
-	const info: EnrichmentInfo = { fetches: 0, transcriptPending: false, error: null };
+	const { known } = options;
+	let call = known && known.fetchedAt >= (options.receivedAt ?? started) ? known.call : undefined;
+	if (call && known?.via === 'get') info.fetches++;
 
 	for (;;) {
+		if (call) {
+			result = mergeCall(result, call);
+			if (!transcriptExpected(call)) break;
+			// Polling GET /calls/{id}: never faster than the floor. A list item is followed at once.
+			if (info.fetches > 0) {
+				if (Date.now() - started + POLL_INTERVAL_MS > options.maxWaitMs) {
+					info.transcriptPending = true;
+					break;
+				}
+				await sleepWithAbort(POLL_INTERVAL_MS);
+			}
+		}
 		const remainingMs = Math.max(0, options.maxWaitMs - (Date.now() - started));
-		let call: IDataObject;
 		try {
 			info.fetches++;
 			const data = await fetchCall.call(this, callId, undefined, {
@@ -108,14 +131,6 @@ export async function enrichDelivery(
 			});
 			break;
 		}
-
-		result = mergeCall(result, call);
-		if (!transcriptExpected(call)) break;
-		if (Date.now() - started + POLL_INTERVAL_MS > options.maxWaitMs) {
-			info.transcriptPending = true;
-			break;
-		}
-		await sleepWithAbort(POLL_INTERVAL_MS);
 	}
 
 	return { ...result, enrichment: info };
