@@ -38,7 +38,11 @@ export class TruedyTrigger implements INodeType {
 		name: 'truedyTrigger',
 		icon: { light: 'file:truedy.svg', dark: 'file:truedy.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 1.1 only because n8n 2.41 evaluates an expression per request for any version-1 webhook
+		// node (webhook-helpers parseRequestBody: `$parameter["options"]["binaryData"]`); with 1.1 the
+		// webhook phase evaluates none. Both versions behave the same otherwise.
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{$parameter["events"].join(", ")}}',
 		description: 'Starts the workflow when a Truedy call ends, or on other Truedy events',
 		defaults: { name: 'Truedy Trigger' },
