@@ -176,7 +176,7 @@ describe('Truedy error answers become NodeApiErrors (Continue On Fail off)', () 
 		expect(runText(result)).not.toContain(sim.apiKey);
 	});
 
-	test('409 idempotency_conflict: one custom key for different calls', async () => {
+	test('409 conflict: one custom key for different calls, the advice names the key and the fix', async () => {
 		const result = await runPlaceCall(sim, {
 			parameters: { ...perItemParams, options: { idempotencyKey: 'same-key-for-everyone' } },
 			items: twoItems(),
@@ -185,7 +185,9 @@ describe('Truedy error answers become NodeApiErrors (Continue On Fail off)', () 
 		expect(error.httpCode).toBe('409');
 		expect((error as any).context.itemIndex).toBe(1);
 		expect(error.message).toMatch(/^The idempotency key was already used for a different request: /);
-		expect(error.description).toMatch(/^Each call needs its own idempotency key\./);
+		expect(error.description).toMatch(
+			/^Truedy already has a call under the idempotency key "same-key-for-everyone" that was made with other details .*, so it placed no call for this one\. If you set Options → Idempotency Key, make it unique per call, e\.g\. \{\{ \$json\.leadId \}\}/,
+		);
 		expect(sim.calls.size).toBe(1);
 	});
 });

@@ -18,7 +18,8 @@ beforeEach(() => {
 	sim.configure({ responseShape: null });
 });
 
-const KEY_PATTERN = /^n8n:[^:]+:truedy-node-id:(\d+):[0-9a-f]{16}$/;
+/** n8n:<execution>:<node>:<run index>:<item>:<hash of agent and number> */
+const KEY_PATTERN = /^n8n:[^:]+:truedy-node-id:(\d+):(\d+):[0-9a-f]{16}$/;
 
 describe('request body', () => {
 	test('every documented field reaches POST /calls exactly as documented, with Bearer auth and an idempotency key', async () => {
@@ -210,7 +211,7 @@ describe('expressions and items', () => {
 		);
 		const keys = requests.map(idempotencyKeyOf);
 		expect(new Set(keys).size).toBe(3);
-		keys.forEach((key, i) => expect(key!.match(KEY_PATTERN)?.[1]).toBe(String(i)));
+		keys.forEach((key, i) => expect(key!.match(KEY_PATTERN)?.slice(1, 3)).toEqual(['0', String(i)]));
 
 		const output = result.output(NODE);
 		expect(output.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);

@@ -97,7 +97,8 @@ export function apiError(
 	const errorBody = (typeof body === 'object' && body !== null ? body : {}) as TruedyErrorBody;
 	const code = errorBody.error?.code;
 	const apiMessage = errorBody.error?.message;
-	const advice = (code && ADVICE_BY_CODE[code]) ||
+	const advice = (status === 409 && request.idempotencyKey && idempotencyConflictAdvice(request.idempotencyKey)) ||
+		(code && ADVICE_BY_CODE[code]) ||
 		ADVICE_BY_STATUS[status] || {
 			message: status >= 500 ? 'Truedy had a server error' : `Truedy answered ${status}`,
 			description:
@@ -122,6 +123,19 @@ export function apiError(
 		},
 	);
 	return flagOutcome(error, outcomeUnknown);
+}
+
+/**
+ * A 409 to a request with an idempotency key (`conflict`, or `idempotency_conflict`): Truedy already
+ * holds a request under this key with other details, and refused this one.
+ */
+function idempotencyConflictAdvice(idempotencyKey: string): ErrorAdvice {
+	return {
+		message: ADVICE_BY_CODE.idempotency_conflict.message,
+		description:
+			`Truedy already has a call under the idempotency key "${idempotencyKey}" that was made with other details (number, agent, variables or settings), so it placed no call for this one. ` +
+			'If you set Options → Idempotency Key, make it unique per call, e.g. {{ $json.leadId }} to call each lead once, or leave it empty for a key per execution, run, item, agent and number.',
+	};
 }
 
 /** `value` with every occurrence of `secret` (8+ characters) in its strings replaced by "[redacted]". */

@@ -13,8 +13,9 @@ import { sleepWithAbort } from '../../../shared/sleep';
 import { createPacer } from '../../../transport/pacer';
 import { truedyRequest } from '../../../transport/request';
 import { buildCallBody } from './body';
-import { idempotencyKeyFor } from './idempotencyKey';
+import { callIntentOf, nodeRunOf, type CallIntent, type NodeRun } from './idempotencyKey';
 import { PlacedCallLedger } from './ledger';
+import { otherCallError } from './matchesRequest';
 import { readWaitSettings, waitForPlacedCalls, waitOptionsDescription } from './waitForEnd';
 
 const showFor = { resource: ['call'], operation: ['place'] };
@@ -200,7 +201,7 @@ export const placeCallDescription: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				description:
-					'Truedy creates at most one call per key. Leave empty to derive a key from the execution, node and item, so retries of the same item never dial twice. Set it (e.g. to a CRM lead ID) to make that guarantee span executions.',
+					'Truedy creates at most one call per key. Leave empty for a key per execution, node run, item, agent and number: retries never dial twice, and a loop back to this node dials again. Set it to a stable per-lead value (e.g. the CRM lead ID, as an expression) to call a lead at most once across executions.',
 			},
 		],
 	},
@@ -209,7 +210,8 @@ export const placeCallDescription: INodeProperties[] = [
 export async function placeCall(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	// Every item is checked before anyone is dialled: without Continue On Fail, a bad row must
 	// not leave the rows before it called (a fixed re-run gets new keys and would call them again).
-	const prepared = await prepareCalls.call(this);
+	const nodeRun = nodeRunOf.call(this);
+	const prepared = await prepareCalls.call(this, nodeRun);
 	const firstInvalid = prepared.find((item) => 'error' in item);
 	if (firstInvalid && 'error' in firstInvalid && !this.continueOnFail()) throw firstInvalid.error;
 
@@ -225,9 +227,11 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 		const placed = await mapItems.call(this, async ({ itemIndex }) => {
 			const item = prepared[itemIndex];
 			if ('error' in item) throw item.error;
-			const { body, idempotencyKey } = item;
+			const { body, idempotencyKey, custom, intent } = item;
 			await waitForSlot();
-			ledger.sending(itemIndex, idempotencyKey);
+			// Later tries of this node run (Retry On Fail) send this same body under the same key.
+			if (!nodeRun.sent.has(intent)) nodeRun.sent.set(intent, body);
+			ledger.sending(itemIndex, idempotencyKey, custom);
 			const { data } = await truedyRequest
 				.call(this, { method: 'POST', path: '/calls', body, idempotencyKey, itemIndex })
 				.catch((error: unknown) => {
@@ -235,6 +239,11 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 					throw error;
 				});
 			const call = normalizeCall(data as IDataObject);
+			const otherCall = otherCallError(this, call, body, idempotencyKey, itemIndex);
+			if (otherCall) {
+				ledger.failed(itemIndex, otherCall);
+				throw otherCall;
+			}
 			ledger.placed(itemIndex, call.id);
 			return call;
 		}, concurrency);
@@ -246,18 +255,20 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 				: await waitForPlacedCalls.call(this, placed, readWaitSettings(this));
 		succeeded = true;
 		return result;
+	} catch (error) {
+		throw ledger.explainFailure(error);
 	} finally {
 		stopWatching();
 		if (!succeeded) ledger.report('failed');
 	}
 }
 
-type PreparedCall = { body: IDataObject; idempotencyKey: string } | { error: Error };
+type PreparedCall = ({ body: IDataObject } & CallIntent) | { error: Error };
 
 /** Items checked between yields to the event loop, so that a cancel lands while thousands are checked. */
 const ITEMS_PER_YIELD = 100;
 
-async function prepareCalls(this: IExecuteFunctions): Promise<PreparedCall[]> {
+async function prepareCalls(this: IExecuteFunctions, nodeRun: NodeRun): Promise<PreparedCall[]> {
 	const cancelSignal = this.getExecutionCancelSignal();
 	const count = this.getInputData().length;
 	const prepared: PreparedCall[] = [];
@@ -266,7 +277,10 @@ async function prepareCalls(this: IExecuteFunctions): Promise<PreparedCall[]> {
 		try {
 			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 			const body = buildCallBody.call(this, itemIndex, options);
-			prepared.push({ body, idempotencyKey: idempotencyKeyFor.call(this, itemIndex, body, options) });
+			const intent = callIntentOf(nodeRun, itemIndex, body, options);
+			// A retry re-sends what the first try sent, even if an expression (e.g. {{ $now }}) now
+			// gives another value: Truedy then replays the call instead of refusing a changed body.
+			prepared.push({ ...intent, body: nodeRun.sent.get(intent.intent) ?? body });
 		} catch (error) {
 			prepared.push({ error: error as Error });
 		}

@@ -1,4 +1,4 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { mayHaveTakenEffect } from '../../../transport/errors';
 
@@ -10,13 +10,16 @@ import { mayHaveTakenEffect } from '../../../transport/errors';
 export class PlacedCallLedger {
 	private readonly created = new Map<number, string>();
 	private readonly pending = new Map<number, string>();
+	/** Items whose key is the user's Idempotency Key (a re-run with it replays them). */
+	private readonly customKeys = new Set<number>();
 	private reported = false;
 
 	constructor(private readonly context: IExecuteFunctions) {}
 
 	/** A POST /calls for this item is about to be sent; it counts as unanswered until it settles. */
-	sending(itemIndex: number, idempotencyKey: string): void {
+	sending(itemIndex: number, idempotencyKey: string, customKey: boolean): void {
 		this.pending.set(itemIndex, idempotencyKey);
+		if (customKey) this.customKeys.add(itemIndex);
 	}
 
 	/** The request for this item got a call back. */
@@ -33,6 +36,32 @@ export class PlacedCallLedger {
 		if (!mayHaveTakenEffect(error)) this.pending.delete(itemIndex);
 	}
 
+	/**
+	 * The error that fails the run, told which calls were already placed (and which requests may have
+	 * placed one): n8n drops the output of a failed run, so this is where the user sees them.
+	 */
+	explainFailure<T>(error: T): T {
+		if (this.created.size === 0 && this.pending.size === 0) return error;
+		const { createdCalls, unanswered } = this.entries();
+		const items = [...createdCalls.map((c) => c.itemIndex), ...unanswered.map((u) => u.itemIndex)];
+		const parts = [
+			createdCalls.length > 0
+				? `Before this error, Truedy Place Call had placed ${createdCalls.length} call(s): ${listed(createdCalls.map((c) => `item ${c.itemIndex} → ${c.callId}`), 'context.placedCalls')}.`
+				: '',
+			unanswered.length > 0
+				? `Truedy may ${createdCalls.length > 0 ? 'also ' : ''}have placed calls for ${listed(unanswered.map((u) => `item ${u.itemIndex} (idempotency key ${u.idempotencyKey})`), 'context.unansweredCalls')}: their answers were lost.`
+				: '',
+			items.every((itemIndex) => this.customKeys.has(itemIndex))
+				? 'These calls were placed under your Idempotency Key, so a re-run with the same keys gets them back without dialling again.'
+				: 'n8n drops the output of a failed run, and a re-run is a new execution with new default keys, so it would dial these people again: remove these rows before re-running. To make re-runs safe, set Options → Idempotency Key to a stable per-lead value such as {{ $json.leadId }}.',
+		];
+		const target = error as { description?: string | null; context?: IDataObject };
+		if (typeof target !== 'object' || target === null) return error;
+		target.description = [target.description, ...parts].filter(Boolean).join(' ');
+		if (target.context) Object.assign(target.context, { placedCalls: createdCalls, unansweredCalls: unanswered });
+		return error;
+	}
+
 	/** Reports as soon as the execution is cancelled. Returns a function that stops listening. */
 	reportOnCancel(signal: AbortSignal | undefined): () => void {
 		if (!signal) return () => {};
@@ -46,10 +75,7 @@ export class PlacedCallLedger {
 	report(reason: 'cancelled' | 'failed'): void {
 		if (this.reported || (this.created.size === 0 && this.pending.size === 0)) return;
 		this.reported = true;
-		const createdCalls = [...this.created].sort(([a], [b]) => a - b).map(([itemIndex, callId]) => ({ itemIndex, callId }));
-		const unanswered = [...this.pending]
-			.sort(([a], [b]) => a - b)
-			.map(([itemIndex, idempotencyKey]) => ({ itemIndex, idempotencyKey }));
+		const { createdCalls, unanswered } = this.entries();
 		const what = reason === 'cancelled' ? 'was cancelled' : 'failed';
 		const parts = [
 			`Truedy Place Call ${what} after creating ${createdCalls.length} call(s)` +
@@ -69,6 +95,14 @@ export class PlacedCallLedger {
 			createdCalls,
 			unanswered,
 		});
+	}
+
+	private entries() {
+		const createdCalls = [...this.created].sort(([a], [b]) => a - b).map(([itemIndex, callId]) => ({ itemIndex, callId }));
+		const unanswered = [...this.pending]
+			.sort(([a], [b]) => a - b)
+			.map(([itemIndex, idempotencyKey]) => ({ itemIndex, idempotencyKey }));
+		return { createdCalls, unanswered };
 	}
 }
 
