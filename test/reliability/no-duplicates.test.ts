@@ -421,6 +421,53 @@ describe('the reset-after-create case is what idempotency keys are for', () => {
 	});
 });
 
+describe('a time-dependent variable under Retry On Fail (issue #13)', () => {
+	test(`${BATCH} items with requested_at = {{ $now }}; the first try of some items fails after creating their calls: the retry replays them, 0 duplicates`, async () => {
+		sim.reset();
+		sim.configure({
+			credits: null,
+			faults: {
+				seed: 7,
+				// The poisoned items' first 8 attempts (everything one try of the node makes) are created, then answered 500.
+				rules: [
+					{
+						fault: 'status500',
+						method: 'POST',
+						path: '/calls',
+						occurrence: [1, 2, 3, 4, 5, 6, 7, 8],
+						when: (r) => POISONED.has(phoneOf(r.rawBody) ?? ''),
+					},
+				],
+				rates: { resetAfter: 0.05, status503: 0.05 },
+				ratesFor: { method: 'POST', path: '/calls' },
+			},
+		});
+		const executionId = 'rel-retry-on-fail-now-variable';
+		const result = await runPlace(sim, {
+			parameters: {
+				...parameters,
+				variables: {
+					variable: [...parameters.variables.variable, { name: 'requested_at', value: '={{ $now }}' }],
+				},
+			},
+			items: batch(),
+			settings: { retryOnFail: true, maxTries: 3, waitBetweenTries: 10 },
+			executionId,
+		});
+		scanner.scanRun('retry on fail with {{ $now }}', result);
+		const { counts, problems } = account(result, BATCH, executionId);
+		proofs.push({ name: 'n8n Retry On Fail with a {{ $now }} variable, first tries failing after create', ...counts });
+
+		expect(problems).toEqual([]);
+		expect(result.nodeError(NODE)).toBeUndefined();
+		expect(counts.faults.status500).toBeGreaterThanOrEqual(8);
+		expect(counts.callsCreated).toBe(BATCH);
+		expect(counts.duplicates).toBe(0);
+		// The failed first try logged what it had placed before n8n retried the node.
+		expect(counts.ledgerLines).toBeGreaterThanOrEqual(1);
+	});
+});
+
 test('the fault kinds exercised above are all the simulator has', () => {
 	const seen = new Set<FaultKind>();
 	for (const run of runs)
