@@ -6,6 +6,7 @@
 import { createHmac } from 'crypto';
 import fc from 'fast-check';
 
+import { pythonSortedDumps } from '../simulator/pyjson';
 import { startTriggerHarness, type TriggerHarness } from '../support/webhook-engine';
 import {
 	CANARY_SIGNING_SECRET,
@@ -20,8 +21,14 @@ const PER_CATEGORY = SOAK ? 500 : 60;
 const SEED = 424242;
 const TOLERANCE = 300;
 
+/** The second endpoint's secret (Test URL), in the same credential as the canary. */
+const SECOND_SIGNING_SECRET = 'whsec_SECONDs3cr3tQa7Ws2Ed4Rf6Tg8Yh0Uj2Ik4Ol';
 let harness: TriggerHarness;
 let emptySecretHarness: TriggerHarness;
+/** Credential with two secrets (one per line), key-sorted signing off. */
+let twoSecretHarness: TriggerHarness;
+/** The same credential with Accept Key-Sorted Signing on. */
+let sortedHarness: TriggerHarness;
 let logs: LogCapture;
 const scanner = new LeakScanner();
 const categories: Array<{
@@ -109,12 +116,12 @@ async function attack(name: string, attempts: Attempt[], target: TriggerHarness 
 	return row;
 }
 
-async function control(name: string, attempts: Attempt[]) {
-	const before = harness.executions.length;
+async function control(name: string, attempts: Attempt[], target: TriggerHarness = harness) {
+	const before = target.executions.length;
 	let ok = 0;
-	for (const attempt of attempts) if ((await send(harness, attempt)).status === 204) ok++;
-	await harness.waitForExecutions(before + attempts.length);
-	controls.push({ name, tried: attempts.length, accepted: harness.executions.length - before });
+	for (const attempt of attempts) if ((await send(target, attempt)).status === 204) ok++;
+	await target.waitForExecutions(before + attempts.length);
+	controls.push({ name, tried: attempts.length, accepted: target.executions.length - before });
 	expect(ok).toBe(attempts.length);
 }
 
@@ -141,12 +148,20 @@ beforeAll(async () => {
 		parameters: { events: ['call.ended'] },
 		credentials: { truedyWebhookApi: { signingSecret: '' } },
 	});
+	const twoSecrets = { truedyWebhookApi: { signingSecret: `${CANARY_SIGNING_SECRET}\n${SECOND_SIGNING_SECRET}` } };
+	twoSecretHarness = await startTriggerHarness({ parameters: { events: ['call.ended'] }, credentials: twoSecrets });
+	sortedHarness = await startTriggerHarness({
+		parameters: { events: ['call.ended'], options: { acceptSortedKeys: true } },
+		credentials: twoSecrets,
+	});
 });
 
 afterAll(async () => {
 	await harness.close();
 	await emptySecretHarness.close();
-	for (const e of [...harness.executions, ...emptySecretHarness.executions])
+	await twoSecretHarness.close();
+	await sortedHarness.close();
+	for (const e of [...harness.executions, ...emptySecretHarness.executions, ...twoSecretHarness.executions, ...sortedHarness.executions])
 		scanner.scan('execution', e.run);
 	scanner.scanLogs(logs);
 	const rejectionLogs = logs.grep('Truedy Trigger rejected a delivery with 401').length;
@@ -552,4 +567,109 @@ test('control: a replay inside the tolerance is accepted once, then dropped as a
 		tried: 6,
 		accepted: harness.executions.length - before,
 	});
+});
+
+/** `${timestamp}.${json.dumps(body, sort_keys=True)}`, as Truedy's early backend signed (simulator's own serializer). */
+const signSorted = (secret: string, timestamp: string, raw: string) => sign(secret, timestamp, pythonSortedDumps(JSON.parse(raw)));
+
+test('control: two secrets in one credential (one per endpoint) and rotation lists: either secret is accepted', async () => {
+	const withSecret = (secret: string, header = (signature: string) => signature): Attempt => {
+		const raw = body();
+		const ts = String(nowSeconds());
+		return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': header(sign(secret, ts, raw)) }, body: raw };
+	};
+	const stranger = 'whsec_NOTinTHEcredential0000000000';
+	await control(
+		'two secrets in the credential, rotation lists',
+		[
+			...Array.from({ length: 10 }, () => withSecret(CANARY_SIGNING_SECRET)),
+			...Array.from({ length: 10 }, () => withSecret(SECOND_SIGNING_SECRET)),
+			// Ultravox-style rotation: the old secret (not in the credential) and the new one, comma-separated.
+			...Array.from({ length: 5 }, () => {
+				const raw = body();
+				const ts = String(nowSeconds());
+				return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': `${sign(stranger, ts, raw)},${sign(SECOND_SIGNING_SECRET, ts, raw)}` }, body: raw };
+			}),
+		],
+		twoSecretHarness,
+	);
+});
+
+test('two secrets in the credential: keys made from them together, or near them, are refused', async () => {
+	const both = [CANARY_SIGNING_SECRET, SECOND_SIGNING_SECRET];
+	const keys = [
+		`${both[0]}\n${both[1]}`, // the credential text as one key
+		`${both[0]} ${both[1]}`,
+		`${both[0]},${both[1]}`,
+		both[0] + both[1],
+		both[1] + both[0],
+		'', // what an empty part between separators would give
+		both[1].slice(0, -1),
+		`${both[1]} `,
+	];
+	const attempts = sample(fc.integer({ min: 0, max: keys.length - 1 }), 11).map((k) => {
+		const raw = body();
+		const ts = String(nowSeconds());
+		return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': sign(keys[k], ts, raw) }, body: raw };
+	});
+	await attack('two secrets: combined or near-miss keys', attempts, twoSecretHarness);
+});
+
+test('key-sorted signing with the option off is refused, and the reason says what to turn on', async () => {
+	const attempts = sample(fc.integer({ min: 0, max: 1 }), 12).map((k) => {
+		const raw = body();
+		const ts = String(nowSeconds());
+		return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(both(k), ts, raw) }, body: raw };
+	});
+	const row = await attack('key-sorted signing, option off', attempts, twoSecretHarness);
+	expect(row.reasons).toEqual({ signature_mismatch: attempts.length });
+	const raw = body();
+	const ts = String(nowSeconds());
+	const answer = await send(twoSecretHarness, { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(CANARY_SIGNING_SECRET, ts, raw) }, body: raw });
+	expect(JSON.parse(answer.text).error.message).toMatch(/Accept Key-Sorted Signing/);
+	categories[categories.length - 1].tried++;
+	categories[categories.length - 1].rejected401++;
+});
+
+const both = (k: number) => (k === 0 ? CANARY_SIGNING_SECRET : SECOND_SIGNING_SECRET);
+
+test('control: with Accept Key-Sorted Signing on, key-sorted and raw signatures are accepted', async () => {
+	const sorted = (secret: string, extra: Record<string, unknown> = {}): Attempt => {
+		const raw = body(extra);
+		const ts = String(nowSeconds());
+		return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(secret, ts, raw) }, body: raw };
+	};
+	await control(
+		'key-sorted signing accepted with the option on',
+		[
+			...Array.from({ length: 10 }, () => sorted(CANARY_SIGNING_SECRET)),
+			...Array.from({ length: 5 }, () => sorted(SECOND_SIGNING_SECRET, { summary: 'Grüße – 日本 😀', score: 1.5, big: 1e16 })),
+			...Array.from({ length: 5 }, () => genuine(body())),
+		],
+		sortedHarness,
+	);
+});
+
+test('with Accept Key-Sorted Signing on: other secrets, tampered values, stale or future timestamps are still refused', async () => {
+	const attempts = sample(fc.integer({ min: 0, max: 4 }), 13).map((k): Attempt => {
+		const raw = body();
+		const ts = String(nowSeconds());
+		switch (k) {
+			case 0:
+				return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted('whsec_attacker', ts, raw) }, body: raw };
+			case 1: // a value changed after signing (the sorted text changes with it)
+				return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(CANARY_SIGNING_SECRET, ts, raw) }, body: raw.replace('"summary":"ok"', '"summary":"OK"') };
+			case 2: {
+				const old = String(nowSeconds() - 3600);
+				return { headers: { 'X-Truedy-Timestamp': old, 'X-Truedy-Signature': signSorted(CANARY_SIGNING_SECRET, old, raw) }, body: raw };
+			}
+			case 3: {
+				const ahead = String(nowSeconds() + 3600);
+				return { headers: { 'X-Truedy-Timestamp': ahead, 'X-Truedy-Signature': signSorted(SECOND_SIGNING_SECRET, ahead, raw) }, body: raw };
+			}
+			default: // sorted JSON signed with compact separators (not what Python writes)
+				return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': sign(CANARY_SIGNING_SECRET, ts, JSON.stringify(JSON.parse(pythonSortedDumps(JSON.parse(raw))))) }, body: raw };
+		}
+	});
+	await attack('key-sorted signing on: forged, tampered, stale', attempts, sortedHarness);
 });
