@@ -303,6 +303,7 @@ export class TruedyTrigger implements INodeType {
 		const receivedAt = Date.now();
 		const { delivery: resolved, found } = await resolveDelivery.call(this, delivery, {
 			enabled: settings.resolve,
+			fresh: settings.enrich && needsEnrichment(delivery),
 			receivedAt,
 			lookupMinutes: settings.lookupMinutes,
 		});

@@ -80,6 +80,9 @@ export interface HandledRequest {
 	responseBody: string;
 	/** ms from receiving the last byte to finishing the answer. */
 	answeredInMs: number;
+	/** Epoch ms the last byte was received, and the answer was ended (null: never). */
+	receivedAt: number;
+	answeredAt: number | null;
 	error?: Error;
 }
 
@@ -241,12 +244,16 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 				rawBody,
 				responseBody,
 				answeredInMs: Date.now() - received,
+				receivedAt: received,
+				answeredAt,
 				...(error ? { error } : {}),
 			});
 		};
 		let written = '';
+		let answeredAt: number | null = null;
 		const end = rawRes.end.bind(rawRes);
 		(rawRes as any).end = (chunk?: any, ...rest: any[]) => {
+			answeredAt ??= Date.now();
 			if (chunk !== undefined && typeof chunk !== 'function') written += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
 			return end(chunk, ...rest);
 		};

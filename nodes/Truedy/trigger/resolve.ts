@@ -22,8 +22,10 @@ import { TtlLru } from './lru';
  *
  * Cost stays bounded in a burst: every page seen fills a per-process cache (Ultravox and Truedy
  * call ID → call, per account, bounded and expiring), and deliveries that arrive while a lookup is
- * paging wait for that lookup instead of sending their own (single flight). A page of calls
- * without `ultravox_call_id` is remembered for a while, so later deliveries send nothing.
+ * paging wait for that lookup instead of sending their own (single flight). A Truedy ID arriving
+ * while other lookups of the account are in flight joins that shared page too, rather than
+ * adding a GET. A page of calls without `ultravox_call_id` is remembered for a while, so later
+ * deliveries send nothing. A listed call without `variables` is completed with `GET /calls/{id}`.
  * Every request goes through truedyRequest (429-aware). Nothing is ever attached on a guess: a
  * call is attached only when one of its IDs equals the one the webhook carried.
  */
@@ -54,6 +56,11 @@ export interface ResolvedCall {
 export interface ResolveOptions {
 	/** The node's Resolve Call setting. */
 	enabled: boolean;
+	/**
+	 * The call will be fetched for its transcript anyway: a Truedy ID is fetched at once (that answer
+	 * serves both) rather than taken from the cache or a shared page.
+	 */
+	fresh?: boolean;
 	/** Epoch ms the delivery was received: lookups started earlier may predate the call. */
 	receivedAt: number;
 	lookupMinutes: number;
@@ -75,6 +82,8 @@ interface Account {
 	key: string;
 	noUltravoxIdsUntil: number;
 	scan: Scan | undefined;
+	/** `GET /calls/{id}` requests in flight. */
+	gets: number;
 }
 
 const NOT_EXPOSED =
@@ -136,13 +145,21 @@ export async function resolveDelivery(
 
 	const truedyId = delivery.callId !== delivery.ultravoxCallId ? delivery.callId : null;
 	const outcome = truedyId
-		? await byTruedyId(this, account, truedyId, lookup)
+		? await byTruedyId(this, account, truedyId, lookup, options.fresh === true)
 		: await byListing(this, account, delivery.callId, lookup);
 	if (outcome.kind === 'missing') return unresolved(outcome.reason, true);
 
-	const conflict = agentConflict(delivery, outcome.found.call);
+	let call = outcome.found;
+	const truedyCallId = firstText(call.call.id);
+	if (call.via !== 'get' && !isObject(call.call.variables) && truedyCallId !== null) {
+		// The listed call lacks what the output needs: the call itself has it. If that fails, the
+		// listed call (whose ID matched) is still the right one.
+		const full = await getCall(this, account, truedyCallId);
+		if (full.kind === 'found') call = full.found;
+	}
+	const conflict = agentConflict(delivery, call.call);
 	if (conflict) return unresolved(conflict, true);
-	return { delivery: attach(delivery, outcome.found.call, outcome.method), found: outcome.found };
+	return { delivery: attach(delivery, call.call, outcome.method), found: call };
 }
 
 function notResolved(reason: string): CallResolution {
@@ -190,28 +207,51 @@ async function byTruedyId(
 	account: Account,
 	id: string,
 	lookup: Lookup,
+	fresh: boolean,
 ): Promise<Outcome> {
-	const cached = calls.get(cacheKey(account, id));
-	if (cached) return { kind: 'found', method: 'truedy_id', found: { call: cached, via: 'cache', fetchedAt: 0 } };
+	const cached = fresh ? undefined : calls.get(cacheKey(account, id));
+	if (cached) return found('truedy_id', cached, 'cache', 0);
+	if (!fresh && (account.scan || account.gets > 0)) {
+		// Other lookups are in flight (a burst): share a page of recent calls instead of adding a GET.
+		const listed = await joinScan(context, account, id, lookup.createdAfter, true).outcome;
+		if (listed.kind === 'found' && isObject(listed.found.call.variables)) return listed;
+	}
+	const fetched = await getCall(context, account, id);
+	if (fetched.kind === 'found' || !fetched.reason.startsWith(NOT_FOUND)) return fetched;
+	// Not a Truedy call ID after all: it may be an Ultravox one.
+	const listed = await byListing(context, account, id, lookup);
+	if (listed.kind === 'found') return listed;
+	return { kind: 'missing', reason: `${fetched.reason}. ${listed.reason}`, final: true };
+}
+
+const NOT_FOUND = 'Truedy has no call with ID';
+
+/** `GET /calls/{id}`, remembered. */
+async function getCall(context: IWebhookFunctions, account: Account, id: string): Promise<Outcome> {
 	let call: IDataObject;
+	account.gets++;
 	try {
 		const data = await fetchCall.call(context, id, undefined, LOOKUP_RETRY);
 		call = isObject(data) ? data : {};
 	} catch (error) {
-		if (httpCodeOf(error) !== '404') {
-			return { kind: 'missing', reason: `The Truedy API failed while getting the call: ${messageOf(error)}`, final: true };
-		}
-		// Not a Truedy call ID after all: it may be an Ultravox one.
-		const listed = await byListing(context, account, id, lookup);
-		if (listed.kind === 'found') return listed;
-		return { kind: 'missing', reason: `Truedy has no call with ID ${id}. ${listed.reason}`, final: true };
+		const reason =
+			httpCodeOf(error) === '404'
+				? `${NOT_FOUND} ${id}`
+				: `The Truedy API failed while getting the call: ${messageOf(error)}`;
+		return { kind: 'missing', reason, final: true };
+	} finally {
+		account.gets--;
 	}
 	if (firstText(call.id) !== id) {
 		return { kind: 'missing', reason: `Truedy answered GET /calls/${id} with another call`, final: true };
 	}
 	const fetchedAt = Date.now();
 	remember(account, call, fetchedAt);
-	return { kind: 'found', method: 'truedy_id', found: { call, via: 'get', fetchedAt } };
+	return found('truedy_id', call, 'get', fetchedAt);
+}
+
+function found(method: Method, call: IDataObject, via: ResolvedCall['via'], fetchedAt: number): Outcome {
+	return { kind: 'found', method, found: { call, via, fetchedAt } };
 }
 
 /**
@@ -228,21 +268,33 @@ async function byListing(
 	let outcome: Outcome = { kind: 'missing', reason: NOT_EXPOSED, final: true };
 	for (let round = 0; round < 2; round++) {
 		const cached = calls.get(cacheKey(account, id));
-		if (cached) return { kind: 'found', method: methodOf(cached, id), found: { call: cached, via: 'cache', fetchedAt: 0 } };
+		if (cached) return found(methodOf(cached, id), cached, 'cache', 0);
 		if (account.noUltravoxIdsUntil > Date.now()) return { kind: 'missing', reason: NOT_EXPOSED, final: true };
 
-		const joined = account.scan;
-		const scan = joined ?? new Scan(account, lookup.createdAfter);
-		const waiting = scan.wait(id);
-		if (!joined) {
-			account.scan = scan;
-			void scan.run(context);
-		}
+		const { scan, outcome: waiting } = joinScan(context, account, id, lookup.createdAfter, false);
 		outcome = await waiting;
 		const covered = scan.startedAt >= lookup.receivedAt && scan.createdAfter <= lookup.createdAfter;
 		if (outcome.kind === 'found' || outcome.final || covered) return outcome;
 	}
 	return outcome;
+}
+
+/** Waits for `id` (a Truedy call ID, or either kind) on the lookup in flight, or on a new one. */
+function joinScan(
+	context: IWebhookFunctions,
+	account: Account,
+	id: string,
+	createdAfter: number,
+	truedyId: boolean,
+): { scan: Scan; outcome: Promise<Outcome> } {
+	const joined = account.scan;
+	const scan = joined ?? new Scan(account, createdAfter);
+	const outcome = scan.wait(id, truedyId);
+	if (!joined) {
+		account.scan = scan;
+		void scan.run(context);
+	}
+	return { scan, outcome };
 }
 
 /** Why a lookup stopped paging with deliveries still waiting. */
@@ -254,6 +306,9 @@ class Scan {
 
 	private readonly waiters = new Map<string, Array<(outcome: Outcome) => void>>();
 
+	/** IDs that are Truedy call IDs: a page without `ultravox_call_id` does not end their search. */
+	private readonly truedyIds = new Set<string>();
+
 	private pages = 0;
 
 	constructor(
@@ -261,7 +316,8 @@ class Scan {
 		readonly createdAfter: number,
 	) {}
 
-	wait(id: string): Promise<Outcome> {
+	wait(id: string, truedyId: boolean): Promise<Outcome> {
+		if (truedyId) this.truedyIds.add(id);
 		return new Promise((resolve) => {
 			const list = this.waiters.get(id) ?? [];
 			list.push(resolve);
@@ -308,17 +364,18 @@ class Scan {
 				const resolvers = this.waiters.get(id);
 				if (!resolvers) continue;
 				this.waiters.delete(id);
-				const outcome: Outcome = {
-					kind: 'found',
-					method: methodOf(call, id),
-					found: { call, via: 'list', fetchedAt },
-				};
+				const outcome = found(methodOf(call, id), call, 'list', fetchedAt);
 				for (const resolve of resolvers) resolve(outcome);
 			}
 		}
 		if (this.pages === 1 && items.length > 0 && !items.some((call) => 'ultravox_call_id' in call)) {
 			this.account.noUltravoxIdsUntil = fetchedAt + RESOLVE_LIMITS.noUltravoxIdsTtlMs;
-			return 'not_exposed';
+			for (const [id, resolvers] of this.waiters) {
+				if (this.truedyIds.has(id)) continue;
+				this.waiters.delete(id);
+				for (const resolve of resolvers) resolve(this.missing(id, 'not_exposed'));
+			}
+			if (this.waiters.size === 0) return 'not_exposed';
 		}
 		if (items.length === 0 || !(hasMore ?? items.length >= RESOLVE_LIMITS.pageSize)) return 'exhausted';
 		return this.pages >= RESOLVE_LIMITS.maxPages ? 'page_limit' : undefined;
@@ -379,7 +436,7 @@ async function accountOf(context: IWebhookFunctions): Promise<Account> {
 		.slice(0, 32);
 	let account = accounts.get(key);
 	if (!account) {
-		account = { key, noUltravoxIdsUntil: 0, scan: undefined };
+		account = { key, noUltravoxIdsUntil: 0, scan: undefined, gets: 0 };
 		accounts.set(key, account);
 	}
 	return account;
