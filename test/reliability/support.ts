@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Shared by the reliability suites (docs/reliability.md):
  * - canary secrets: every suite runs with a recognisable API key and signing secret;
@@ -7,23 +6,22 @@
  * - a leak scanner for output items, errors (message, description, stack, context) and logs;
  * - counts: each suite writes its numbers to test-results/reliability/<suite>.json, from which
  *   `node test/reliability/report.js` writes docs/reliability.md;
- * - engine runs of Call › Place Call with the canary credential;
- * - the short transport policy (time-out and backoff) that makes fault mixes run in seconds.
+ * - useReliabilitySuite(): the frame of a suite (logs captured, scanned, counts written, no leak);
+ * - the short transport policy (time-out and backoff) that makes fault mixes run in seconds;
+ * - what the two files of suite 2 (generated bad input) share.
+ * Running the node, leads and sleep come from the common support module (test/support).
  */
+import fc from 'fast-check';
 import fs from 'fs';
 import path from 'path';
-import type {
-	IConnections,
-	IDataObject,
-	INode,
-	INodeExecutionData,
-	INodeParameters,
-} from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 import { LoggerProxy } from 'n8n-workflow';
 
 import { overrideRetryPolicyForTests, type RetryPolicy } from '../../nodes/Truedy/transport/retry';
-import { runWorkflow, singleNodeWorkflow, type RunResult } from '../support/engine';
 import type { TruedySimulator } from '../simulator/server';
+import { leadPhone, NODE, placeCall, runTruedy, sleep, type RunResult } from '../support';
+
+export { NODE, sleep };
 
 /** TRUEDY_SOAK=1: bigger batches, more generated cases, more seeds. */
 export const SOAK = process.env.TRUEDY_SOAK === '1';
@@ -109,6 +107,7 @@ export function captureLogs(): LogCapture {
 	Container.set(Logger, make('n8n-logger'));
 	LoggerProxy.init(make('logger-proxy') as any);
 
+	/* eslint-disable no-console -- the capture replaces console.* and puts it back in restore() */
 	const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
 	const originals = methods.map((m) => console[m]);
 	methods.forEach((m, i) => {
@@ -130,6 +129,7 @@ export function captureLogs(): LogCapture {
 			if (previousLogger) Container.set(Logger, previousLogger);
 		},
 	};
+	/* eslint-enable no-console */
 }
 
 // ------------------------------------------------------------------------------------------
@@ -277,14 +277,103 @@ export function useFastRetries(policy: Partial<RetryPolicy> = FAST_POLICY): () =
 }
 
 // ------------------------------------------------------------------------------------------
-// Engine runs
+// Suite frame
 
-export const NODE = 'Truedy';
+export interface ReliabilitySuite {
+	/** Everything logged while the suite runs (from its beforeAll on). */
+	readonly logs: LogCapture;
+	/** Scans what the suite produced; every captured log line is added in afterAll. */
+	readonly scanner: LeakScanner;
+}
+
+/**
+ * The frame every reliability suite shares: logs are captured from beforeAll on; in afterAll
+ * every log line is scanned, `results()` and the scan summary are written to
+ * test-results/reliability/<suite>.json, and a single leak fails the suite.
+ * `logLines` and `logHits` tell `results()` what the log scan found.
+ */
+export function useReliabilitySuite(
+	suite: string,
+	results: (logScan: { logLines: number; logHits: number }) => IDataObject,
+): ReliabilitySuite {
+	const scanner = new LeakScanner();
+	let logs: LogCapture | undefined;
+	beforeAll(() => {
+		logs = captureLogs();
+	});
+	afterAll(() => {
+		if (!logs) return;
+		const before = scanner.hits.length;
+		scanner.scanLogs(logs);
+		const logScan = { logLines: logs.lines.length, logHits: scanner.hits.length - before };
+		logs.restore();
+		writeSuiteResults(suite, { ...results(logScan), secretScan: scanner.summary() });
+		expect(scanner.hits).toEqual([]);
+	});
+	return {
+		scanner,
+		get logs(): LogCapture {
+			if (!logs) throw new Error('useReliabilitySuite(): logs are captured from beforeAll on');
+			return logs;
+		},
+	};
+}
+
+// ------------------------------------------------------------------------------------------
+// Suite 2 (generated bad input): what its two files share
+
+/** Items per engine run, engine runs and pure cases per property, and the seed. */
+export const BAD_INPUT = {
+	cases: 500,
+	engineRuns: SOAK ? 4 : 1,
+	pureRuns: SOAK ? 20_000 : 2000,
+	seed: 20240607,
+};
+
+/** Runs `fn`; a throw counts as a crash and gives undefined. */
+export function guard<T>(crashes: { count: number }, fn: () => T): T | undefined {
+	try {
+		return fn();
+	} catch {
+		crashes.count++;
+		return undefined;
+	}
+}
+
+/** The properties one file of suite 2 checked, with their counts, for its results. */
+export class PropertyLog {
+	readonly properties: IDataObject[] = [];
+
+	record(name: string, data: IDataObject): void {
+		this.properties.push({ name, ...data });
+	}
+
+	/** Records a pure property's outcome (also when it fails), then fails the test with fast-check's report. */
+	recordCheck<Ts>(
+		name: string,
+		details: fc.RunDetails<Ts>,
+		crashes: number,
+		extra: IDataObject = {},
+	): void {
+		this.record(name, {
+			cases: details.numRuns,
+			...extra,
+			crashes,
+			problems: details.failed ? 1 : 0,
+			...(details.failed && {
+				counterexample: JSON.stringify(details.counterexample)?.slice(0, 200),
+			}),
+		});
+		expect(details.failed ? fc.defaultReportMessage(details) : 'passed').toBe('passed');
+	}
+}
+
+// ------------------------------------------------------------------------------------------
+// Kept for the suites that still call them (no-duplicates): use runTruedy and leadPhone.
 
 export interface PlaceRun {
 	parameters: INodeParameters;
 	items: INodeExecutionData[];
-	/** Node settings: onError, retryOnFail, maxTries, waitBetweenTries. */
 	settings?: Partial<INode>;
 	executionId?: string;
 	onStarted?: (cancel: () => void) => void;
@@ -292,31 +381,17 @@ export interface PlaceRun {
 	baseUrl?: string;
 }
 
-/** Start → Truedy (Call › Place Call) through n8n's WorkflowExecute, with the canary API key. */
+/** @deprecated runTruedy(sim, { ...run, parameters: placeCall(run.parameters), apiKey: CANARY_API_KEY }) */
 export async function runPlace(sim: TruedySimulator, run: PlaceRun): Promise<RunResult> {
-	const workflow = singleNodeWorkflow({
-		parameters: { resource: 'call', operation: 'place', ...run.parameters },
-		...run.settings,
-	});
-	return await runWorkflow({
-		nodes: workflow.nodes,
-		connections: workflow.connections as IConnections,
-		items: run.items,
-		executionId: run.executionId,
-		onStarted: run.onStarted,
-		credentials: {
-			truedyApi: { apiKey: run.apiKey ?? CANARY_API_KEY, baseUrl: run.baseUrl ?? sim.baseUrl },
-		},
+	return await runTruedy(sim, {
+		...run,
+		parameters: placeCall(run.parameters),
+		apiKey: run.apiKey ?? CANARY_API_KEY,
 	});
 }
 
-/** Distinct valid E.164 numbers for i < 9000: +14155551000, +14155551001, … */
-export function phone(i: number): string {
-	if (i < 0 || i >= 9000) throw new Error(`phone(${i}): only 9000 numbers`);
-	return `+1415555${1000 + i}`;
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** @deprecated leadPhone */
+export const phone = leadPhone;
 
 /** Active timers of this process ('Timeout' resources), for "no timer left behind". */
 export function activeTimers(): number {

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Runs workflows through n8n's real engine (n8n-core's WorkflowExecute) in-process, with this
  * package's node and credential classes. Only the credential store is ours (it holds plain test
@@ -20,6 +19,7 @@ import {
 	type INodeTypes,
 	type IRun,
 	type IRunExecutionData,
+	type IWorkflowBase,
 	type IWorkflowExecuteAdditionalData,
 	type IExecuteFunctions,
 	type WorkflowExecuteMode,
@@ -104,7 +104,8 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 	): Promise<IHttpRequestOptions> {
 		const authenticate = credentialTypes[typeName]?.authenticate;
 		if (authenticate === undefined) return requestOptions;
-		if (typeof authenticate !== 'function') throw new Error(`${typeName}: only authenticate functions are supported here`);
+		if (typeof authenticate !== 'function')
+			throw new Error(`${typeName}: only authenticate functions are supported here`);
 		return await authenticate(credentials, requestOptions);
 	}
 
@@ -190,6 +191,22 @@ export function buildAdditionalData(
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
 
+/** The lifecycle hooks n8n gives an execution of `workflow` (no handlers yet). */
+export function lifecycleHooks(
+	mode: WorkflowExecuteMode,
+	executionId: string,
+	workflow: Pick<IWorkflowBase, 'id' | 'name' | 'nodes' | 'connections'>,
+): ExecutionLifecycleHooks {
+	const now = new Date();
+	return new ExecutionLifecycleHooks(mode, executionId, {
+		active: false,
+		isArchived: false,
+		createdAt: now,
+		updatedAt: now,
+		...workflow,
+	} as IWorkflowBase);
+}
+
 /** Runs a workflow through WorkflowExecute and resolves when the engine reports it finished. */
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	const nodeTypes = options.nodeTypes ?? new PackageNodeTypes();
@@ -203,16 +220,12 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 		settings: { executionOrder: 'v1' },
 	});
 	const executionId = options.executionId ?? `test-${randomUUID()}`;
-	const hooks = new ExecutionLifecycleHooks(options.mode ?? 'manual', executionId, {
+	const hooks = lifecycleHooks(options.mode ?? 'manual', executionId, {
 		id: 'test-workflow',
 		name: 'test',
-		active: false,
 		nodes: options.nodes,
 		connections: options.connections,
-		isArchived: false,
-		createdAt: new Date(),
-		updatedAt: new Date(),
-	} as any);
+	});
 	let resolveFinished!: (run: IRun) => void;
 	const finished = new Promise<IRun>((resolve) => (resolveFinished = resolve));
 	hooks.addHandler('workflowExecuteAfter', (run) => resolveFinished(run));
@@ -250,7 +263,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 			return taskData.data?.main?.[outputIndex] ?? [];
 		},
 		nodeError(nodeName) {
-			return run.data.resultData.runData[nodeName]?.[0]?.error as any;
+			return run.data.resultData.runData[nodeName]?.[0]?.error as (Error & IDataObject) | undefined;
 		},
 	};
 }

@@ -1,0 +1,3 @@
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> =>
+	new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
