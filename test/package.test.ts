@@ -1,4 +1,3 @@
-/* eslint-disable */
 // What users install: the packed tarball's contents and manifest, and the built code's imports.
 import { execFileSync } from 'child_process';
 import fs from 'fs';
@@ -40,7 +39,8 @@ describe('published package', () => {
 	test('ships only dist, README, license and package.json', () => {
 		const files = packedFiles();
 		const outside = files.filter(
-			(file) => !file.startsWith('dist/') && !['README.md', 'LICENSE.md', 'package.json'].includes(file),
+			(file) =>
+				!file.startsWith('dist/') && !['README.md', 'LICENSE.md', 'package.json'].includes(file),
 		);
 		expect(outside).toEqual([]);
 		expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE.md', 'package.json']));
@@ -52,9 +52,16 @@ describe('published package', () => {
 		for (const entry of [...manifest.n8n.nodes, ...manifest.n8n.credentials]) {
 			expect(files).toContain(entry);
 		}
-		expect(files).toEqual(expect.arrayContaining(['dist/nodes/Truedy/truedy.svg', 'dist/nodes/Truedy/truedy.dark.svg']));
+		expect(files).toEqual(
+			expect.arrayContaining(['dist/nodes/Truedy/truedy.svg', 'dist/nodes/Truedy/truedy.dark.svg']),
+		);
 		// Both nodes live in one service folder, as n8n's own Stripe and GitHub nodes do.
-		expect(files).toEqual(expect.arrayContaining(['dist/nodes/Truedy/Truedy.node.json', 'dist/nodes/Truedy/TruedyTrigger.node.json']));
+		expect(files).toEqual(
+			expect.arrayContaining([
+				'dist/nodes/Truedy/Truedy.node.json',
+				'dist/nodes/Truedy/TruedyTrigger.node.json',
+			]),
+		);
 		expect(files.filter((file) => file.startsWith('dist/nodes/TruedyTrigger/'))).toEqual([]);
 	});
 

@@ -1,8 +1,6 @@
-/* eslint-disable */
-// Unit tests: the polling schedule, and the status and number normalisation behind Get,
-// Get Many and Wait for Call to End.
-import { isTerminalStatus, MIN_POLL_INTERVAL_SECONDS, normalizeCall, normalizeCallStatus } from '../../nodes/Truedy/shared/calls';
-import { pollDelay } from '../../nodes/Truedy/resources/call/place/waitForEnd';
+// place/waitForEnd.ts: the polling schedule of "Wait for Call to End".
+import { pollDelay } from '../../../../../nodes/Truedy/resources/call/place/waitForEnd';
+import { MIN_POLL_INTERVAL_SECONDS } from '../../../../../nodes/Truedy/shared/calls';
 
 describe('pollDelay', () => {
 	/** The delays waitForCallEnd would use, polling from t = 0 for `totalMs`. */
@@ -44,7 +42,9 @@ describe('pollDelay', () => {
 		expect(steady.every(({ delay }) => delay === 5_000)).toBe(true);
 
 		const growing = delays.slice(24).map(({ delay }) => delay);
-		expect(growing.slice(0, 10)).toEqual([6000, 7200, 8640, 10368, 12442, 14930, 17916, 21499, 25799, 30000]);
+		expect(growing.slice(0, 10)).toEqual([
+			6000, 7200, 8640, 10368, 12442, 14930, 17916, 21499, 25799, 30000,
+		]);
 		expect(growing.slice(10).every((delay) => delay === 30_000)).toBe(true);
 		for (let i = 1; i < delays.length; i++) {
 			expect(delays[i].delay).toBeGreaterThanOrEqual(delays[i - 1].delay);
@@ -63,49 +63,5 @@ describe('pollDelay', () => {
 	test('a Poll Interval above 30 s is kept as it is', () => {
 		expect(pollDelay(0, 45_000, 45_000)).toBe(45_000);
 		expect(pollDelay(300_000, 45_000, 45_000)).toBe(45_000);
-	});
-});
-
-describe('call status', () => {
-	test.each([
-		['queued', 'queued', false],
-		['created', 'queued', false],
-		['ringing', 'ringing', false],
-		['in-progress', 'in-progress', false],
-		['in_progress', 'in-progress', false],
-		['In_Progress', 'in-progress', false],
-		['ended', 'ended', true],
-		['completed', 'ended', true],
-		['failed', 'failed', true],
-		['cancelled', 'cancelled', true],
-		['canceled', 'cancelled', true],
-		[' Completed ', 'ended', true],
-		['voicemail', 'voicemail', false],
-	])('%p → %p (terminal: %p)', (status, canonical, terminal) => {
-		expect(normalizeCallStatus(status)).toBe(canonical);
-		expect(isTerminalStatus(status)).toBe(terminal);
-	});
-
-	test.each([[undefined], [null], [''], [42]])('%p is no status and not terminal', (status) => {
-		expect(normalizeCallStatus(status)).toBeUndefined();
-		expect(isTerminalStatus(status)).toBe(false);
-	});
-});
-
-describe('normalizeCall', () => {
-	test.each([
-		[{ phone_number: '+1', from_number: '+2' }, '+1', '+2'],
-		[{ to: '+1', from: '+2' }, '+1', '+2'],
-		[{ to_number: '+1', from_number: '+2' }, '+1', '+2'],
-		[{ phone_number: '+1', to: '+9', from_number: '+2', from: '+8' }, '+1', '+2'],
-		[{ to_number: '', to: '+1', from: '+2' }, '+1', '+2'],
-	])('%j → phone_number %s, from_number %s', (fields, phone, from) => {
-		expect(normalizeCall({ id: 'call_1', ...fields })).toMatchObject({ phone_number: phone, from_number: from });
-	});
-
-	test('the API status is kept as api_status only when it differs', () => {
-		expect(normalizeCall({ status: 'canceled' })).toEqual({ status: 'cancelled', api_status: 'canceled' });
-		expect(normalizeCall({ status: 'ended' })).toEqual({ status: 'ended' });
-		expect(normalizeCall({})).toEqual({});
 	});
 });

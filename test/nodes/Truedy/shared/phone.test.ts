@@ -1,8 +1,11 @@
-/* eslint-disable */
-import { normalizePhoneNumber } from '../../nodes/Truedy/shared/phone';
+// shared/phone.ts: phone numbers to E.164, with libphonenumber, before anything is sent.
+import { normalizePhoneNumber } from '../../../../nodes/Truedy/shared/phone';
 
 const ok = (e164: string) => ({ ok: true, e164 });
-const fail = (reason: string | RegExp) => ({ ok: false, reason: typeof reason === 'string' ? reason : expect.stringMatching(reason) });
+const fail = (reason: string | RegExp) => ({
+	ok: false,
+	reason: typeof reason === 'string' ? reason : expect.stringMatching(reason),
+});
 
 const NOT_INTERNATIONAL =
 	'it is not in international format (+ and country code); set Default Country to accept national formats';
@@ -60,7 +63,14 @@ describe('normalizePhoneNumber', () => {
 	});
 
 	test('every accepted number matches the API pattern ^\\+[1-9]\\d{1,14}$', () => {
-		for (const input of ['+14155551234', '(415) 555-1234', '+44 7911 123456', '+61 2 9123 4567', '+49 30 901820', '+81 3-1234-5678']) {
+		for (const input of [
+			'+14155551234',
+			'(415) 555-1234',
+			'+44 7911 123456',
+			'+61 2 9123 4567',
+			'+49 30 901820',
+			'+81 3-1234-5678',
+		]) {
 			const result = normalizePhoneNumber(input, 'US');
 			if (result.ok) expect(result.e164).toMatch(/^\+[1-9]\d{1,14}$/);
 		}

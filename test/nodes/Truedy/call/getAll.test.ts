@@ -1,33 +1,32 @@
-/* eslint-disable */
 // Call › Get Many through n8n's real engine against the simulator: limit/offset paging,
 // Return All vs Limit, pagination in `meta`, filters in the query string, and the 422
 // status-spelling fallback.
 import type { IDataObject } from 'n8n-workflow';
 
-import { SIM_AGENTS, startSimulator, TruedySimulator } from '../simulator/server';
-import { NODE, apiRequests, createCall, number, outputJson, runTruedy } from './helpers';
+import {
+	apiRequests,
+	createCall,
+	leadPhone,
+	NODE,
+	outputJson,
+	runTruedy,
+	SIM_AGENTS,
+	useSimulator,
+} from '../../../support';
 
-let sim: TruedySimulator;
+const sim = useSimulator({ autoAdvance: false });
 
-beforeAll(async () => {
-	sim = await startSimulator({ autoAdvance: false });
+const getMany = (parameters: IDataObject = {}) => ({
+	resource: 'call',
+	operation: 'getAll',
+	...parameters,
 });
-
-afterAll(async () => {
-	await sim.close();
-});
-
-beforeEach(() => {
-	sim.reset();
-	sim.configure({ paginationIn: null, responseShape: null, statusVocabulary: null, statusFilterVocabulary: null });
-});
-
-const getMany = (parameters: IDataObject = {}) => ({ resource: 'call', operation: 'getAll', ...parameters });
 
 /** Creates `count` calls (newest last); the API lists them newest first. */
 async function createCalls(count: number, agentId: string = SIM_AGENTS.active): Promise<string[]> {
 	const ids: string[] = [];
-	for (let i = 0; i < count; i++) ids.push(await createCall(sim, { agent_id: agentId, phone_number: number(i % 1000) }));
+	for (let i = 0; i < count; i++)
+		ids.push(await createCall(sim, { agent_id: agentId, phone_number: leadPhone(i % 1000) }));
 	return ids;
 }
 
@@ -51,8 +50,12 @@ describe('paging', () => {
 			{ limit: '100', offset: '200' },
 		]);
 		// Every call is normalised like Get's output, and paired with the one input item.
-		expect(output.every((call) => call.status === 'queued' && typeof call.phone_number === 'string')).toBe(true);
-		expect(result.output(NODE).every((item) => (item.pairedItem as { item: number }).item === 0)).toBe(true);
+		expect(
+			output.every((call) => call.status === 'queued' && typeof call.phone_number === 'string'),
+		).toBe(true);
+		expect(
+			result.output(NODE).every((item) => (item.pairedItem as { item: number }).item === 0),
+		).toBe(true);
 	});
 
 	test('a last page that is exactly full stops on has_more: false, with no extra request', async () => {
@@ -135,10 +138,15 @@ describe('paging', () => {
 		await createCalls(2, SIM_AGENTS.leadQualifier);
 		const result = await runTruedy(sim, {
 			parameters: getMany({ returnAll: true, filters: { agentId: '={{ $json.agent }}' } }),
-			items: [{ json: { agent: SIM_AGENTS.active } }, { json: { agent: SIM_AGENTS.leadQualifier } }],
+			items: [
+				{ json: { agent: SIM_AGENTS.active } },
+				{ json: { agent: SIM_AGENTS.leadQualifier } },
+			],
 		});
 		const output = result.output(NODE);
-		expect(output.map((item) => [item.json.agent_id, (item.pairedItem as { item: number }).item])).toEqual([
+		expect(
+			output.map((item) => [item.json.agent_id, (item.pairedItem as { item: number }).item]),
+		).toEqual([
 			[SIM_AGENTS.active, 0],
 			[SIM_AGENTS.active, 0],
 			[SIM_AGENTS.active, 0],
@@ -160,7 +168,7 @@ describe('filters', () => {
 		];
 		const ids: string[] = [];
 		for (const [i, { agent, status, created }] of plan.entries()) {
-			const id = await createCall(sim, { agent_id: agent, phone_number: number(i) });
+			const id = await createCall(sim, { agent_id: agent, phone_number: leadPhone(i) });
 			sim.setCallStatus(id, status);
 			sim.calls.get(id)!.created_at = created;
 			ids.push(id);
@@ -203,8 +211,11 @@ describe('filters', () => {
 		['an ISO string with an offset', '2025-03-03T02:00:00+02:00'],
 		['epoch milliseconds from an expression', '={{ $json.sinceMs }}'],
 		['epoch seconds from an expression', '={{ $json.sinceSeconds }}'],
-		['a Luxon DateTime from an expression', "={{ DateTime.fromISO('2025-03-03T01:00:00', { zone: 'Europe/Paris' }) }}"],
-		['a JavaScript Date from an expression', "={{ new Date(Date.UTC(2025, 2, 3)) }}"],
+		[
+			'a Luxon DateTime from an expression',
+			"={{ DateTime.fromISO('2025-03-03T01:00:00', { zone: 'Europe/Paris' }) }}",
+		],
+		['a JavaScript Date from an expression', '={{ new Date(Date.UTC(2025, 2, 3)) }}'],
 	])('Created After given as %s is sent as ISO 8601 UTC', async (_label, createdAfter) => {
 		await seedCalls();
 		const at = Date.parse('2025-03-03T00:00:00Z');
@@ -213,7 +224,9 @@ describe('filters', () => {
 			items: [{ json: { sinceMs: at, sinceSeconds: at / 1000 } }],
 		});
 		expect(result.nodeError(NODE)).toBeUndefined();
-		expect(listQueries()).toEqual([{ created_after: '2025-03-03T00:00:00.000Z', limit: '10', offset: '0' }]);
+		expect(listQueries()).toEqual([
+			{ created_after: '2025-03-03T00:00:00.000Z', limit: '10', offset: '0' },
+		]);
 		expect(outputJson(result)).toHaveLength(3);
 	});
 
@@ -234,7 +247,9 @@ describe('filters', () => {
 		async (status, vocabulary, sent) => {
 			sim.configure({ statusVocabulary: vocabulary });
 			const ids = await seedCalls();
-			const result = await runTruedy(sim, { parameters: getMany({ returnAll: true, filters: { status } }) });
+			const result = await runTruedy(sim, {
+				parameters: getMany({ returnAll: true, filters: { status } }),
+			});
 			expect(result.nodeError(NODE)).toBeUndefined();
 			expect(listQueries().map((q) => q.status)).toEqual([sent]);
 			const expected = status === 'ended' ? ids[0] : ids[4];
@@ -251,25 +266,33 @@ describe('filters', () => {
 		async (status, sent, expectedIndex) => {
 			sim.configure({ statusFilterVocabulary: 'ended' });
 			const ids = await seedCalls();
-			const result = await runTruedy(sim, { parameters: getMany({ returnAll: true, filters: { status } }) });
+			const result = await runTruedy(sim, {
+				parameters: getMany({ returnAll: true, filters: { status } }),
+			});
 			expect(result.nodeError(NODE)).toBeUndefined();
 			expect(apiRequests(sim, 'GET', '/calls').map((r) => [r.query.status, r.status])).toEqual(
 				sent.map((spelling, i) => [spelling, i < sent.length - 1 ? 422 : 200]),
 			);
-			expect(outputJson(result).map((call) => call.id)).toEqual(expectedIndex < 0 ? [] : [ids[expectedIndex]]);
+			expect(outputJson(result).map((call) => call.id)).toEqual(
+				expectedIndex < 0 ? [] : [ids[expectedIndex]],
+			);
 		},
 	);
 
 	test('the guide spelling is kept for every page of the same list', async () => {
 		sim.configure({ statusFilterVocabulary: 'ended' });
 		for (let i = 0; i < 130; i++) {
-			const id = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: number(i) });
+			const id = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: leadPhone(i) });
 			sim.setCallStatus(id, 'ended');
 		}
 		sim.requests.length = 0;
-		const result = await runTruedy(sim, { parameters: getMany({ returnAll: true, filters: { status: 'ended' } }) });
+		const result = await runTruedy(sim, {
+			parameters: getMany({ returnAll: true, filters: { status: 'ended' } }),
+		});
 		expect(outputJson(result)).toHaveLength(130);
-		expect(apiRequests(sim, 'GET', '/calls').map((r) => [r.query.status, r.query.offset, r.status])).toEqual([
+		expect(
+			apiRequests(sim, 'GET', '/calls').map((r) => [r.query.status, r.query.offset, r.status]),
+		).toEqual([
 			['completed', '0', 422],
 			['ended', '0', 200],
 			['ended', '100', 200],
@@ -278,7 +301,10 @@ describe('filters', () => {
 
 	test('a 422 that no spelling fixes fails the node with the API message', async () => {
 		const result = await runTruedy(sim, {
-			parameters: getMany({ limit: 5, filters: { status: 'failed', createdAfter: 'last tuesday' } }),
+			parameters: getMany({
+				limit: 5,
+				filters: { status: 'failed', createdAfter: 'last tuesday' },
+			}),
 		});
 		const error = result.nodeError(NODE)!;
 		expect(error.httpCode).toBe('422');
@@ -287,16 +313,11 @@ describe('filters', () => {
 	});
 
 	test('a non-422 error is not retried with the other spelling', async () => {
-		const result = await runWorkflowWithKey('truedy_wrong_key', { status: 'ended' });
+		const result = await runTruedy(sim, {
+			parameters: getMany({ limit: 5, filters: { status: 'ended' } }),
+			apiKey: 'truedy_wrong_key',
+		});
 		expect(result.nodeError(NODE)?.message).toContain('Truedy rejected the API key');
 		expect(apiRequests(sim, 'GET', '/calls').map((r) => r.query.status)).toEqual(['completed']);
 	});
 });
-
-async function runWorkflowWithKey(apiKey: string, filters: IDataObject) {
-	const { runWorkflow, singleNodeWorkflow } = await import('../support/engine');
-	return await runWorkflow({
-		...singleNodeWorkflow({ parameters: getMany({ limit: 5, filters }) }),
-		credentials: { truedyApi: { apiKey, baseUrl: sim.baseUrl } },
-	});
-}

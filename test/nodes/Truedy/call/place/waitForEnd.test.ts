@@ -1,46 +1,38 @@
-/* eslint-disable */
 // Place Call with "Wait for Call to End", through n8n's real engine against the simulator with
 // compressed call timings (calls end about 2 s after they are placed; the first check is 5 s in).
 import type { IDataObject } from 'n8n-workflow';
 
-import { SIM_AGENTS, SIM_NUMBERS, startSimulator, TruedySimulator } from '../simulator/server';
-import { NODE, apiRequests, number, outputJson, pollsOf, runTruedy } from './helpers';
-
-let sim: TruedySimulator;
+import {
+	agentById,
+	callRequests,
+	lead,
+	leadPhone,
+	makeLeads,
+	NODE,
+	outputJson,
+	placeCall,
+	pollsOf,
+	runTruedy,
+	SIM_AGENTS,
+	SIM_NUMBERS,
+	useSimulator,
+} from '../../../../support';
 
 /** Queued 0.2 s, ringing 0.3 s, talking 1.5 s: a call ends about 2 s after it is placed. */
-const TIMINGS = { queuedMs: 200, ringingMs: 300, inProgressMs: 1500 };
+const sim = useSimulator({ callTimings: { queuedMs: 200, ringingMs: 300, inProgressMs: 1500 } });
 
-beforeAll(async () => {
-	sim = await startSimulator({ callTimings: TIMINGS });
-});
-
-afterAll(async () => {
-	await sim.close();
-});
-
-beforeEach(() => {
-	sim.reset();
-	sim.configure({ statusVocabulary: null, callFieldNaming: null, transcriptDelayMs: null, callTimings: TIMINGS });
-});
-
-const place = (parameters: IDataObject = {}) => ({
-	resource: 'call',
-	operation: 'place',
-	agent: { __rl: true, mode: 'id', value: SIM_AGENTS.active },
-	phoneNumber: '={{ $json.phone }}',
-	variables: { variable: [{ name: 'first_name', value: '={{ $json.name }}' }] },
-	waitForEnd: true,
-	...parameters,
-});
-
-function posts() {
-	return apiRequests(sim, 'POST', '/calls');
-}
+const place = (parameters: IDataObject = {}) =>
+	placeCall({
+		agent: agentById(SIM_AGENTS.active),
+		phoneNumber: '={{ $json.phone }}',
+		variables: { variable: [{ name: 'first_name', value: '={{ $json.name }}' }] },
+		waitForEnd: true,
+		...parameters,
+	});
 
 test('an answered call: the output is the final call, read once after the 5 s interval', async () => {
 	const started = Date.now();
-	const result = await runTruedy(sim, { parameters: place(), items: [{ json: { phone: number(1), name: 'Sarah' } }] });
+	const result = await runTruedy(sim, { parameters: place(), items: [lead(1, { name: 'Sarah' })] });
 	const elapsed = Date.now() - started;
 
 	expect(result.nodeError(NODE)).toBeUndefined();
@@ -53,7 +45,7 @@ test('an answered call: the output is the final call, read once after the 5 s in
 		status: 'ended',
 		duration_seconds: 42,
 		end_reason: 'hangup',
-		phone_number: number(1),
+		phone_number: leadPhone(1),
 		from_number: SIM_NUMBERS.appointmentReminder[0],
 		waitTimedOut: false,
 	});
@@ -61,7 +53,7 @@ test('an answered call: the output is the final call, read once after the 5 s in
 	expect(item.json.transcript).toHaveLength(5);
 	expect(item.json.recording_url).toMatch(/^https:\/\/.+\.mp3/);
 
-	const [post] = posts();
+	const [post] = callRequests(sim);
 	const polls = pollsOf(sim, call.id);
 	expect(polls).toHaveLength(1);
 	expect(polls[0].receivedAt - post.receivedAt).toBeGreaterThanOrEqual(5000);
@@ -70,15 +62,15 @@ test('an answered call: the output is the final call, read once after the 5 s in
 
 test('the "completed" vocabulary and to_number/from_number naming come out as ended and phone_number', async () => {
 	sim.configure({ statusVocabulary: 'completed', callFieldNaming: 'to_number' });
-	const result = await runTruedy(sim, { parameters: place(), items: [{ json: { phone: number(2), name: 'Omar' } }] });
+	const result = await runTruedy(sim, { parameters: place(), items: [lead(2, { name: 'Omar' })] });
 
 	expect(result.nodeError(NODE)).toBeUndefined();
 	expect(outputJson(result)).toEqual([
 		expect.objectContaining({
 			status: 'ended',
 			api_status: 'completed',
-			phone_number: number(2),
-			to_number: number(2),
+			phone_number: leadPhone(2),
+			to_number: leadPhone(2),
 			from_number: SIM_NUMBERS.appointmentReminder[0],
 			transcript: expect.any(Array),
 			waitTimedOut: false,
@@ -93,7 +85,7 @@ test('a failed call, and a call without transcription, come back at once with no
 		parameters: place({ callSettings: { transcriptionEnabled: '={{ $json.transcribe }}' } }),
 		items: [
 			{ json: { phone: '+14155550000', name: 'Nobody', transcribe: true } },
-			{ json: { phone: number(3), name: 'Mei', transcribe: false } },
+			lead(3, { name: 'Mei', transcribe: false }),
 		],
 	});
 	const elapsed = Date.now() - started;
@@ -116,7 +108,7 @@ test('a failed call, and a call without transcription, come back at once with no
 });
 
 test('five items wait together: the node takes about one call, not five', async () => {
-	const contacts = Array.from({ length: 5 }, (_, i) => ({ json: { phone: number(10 + i), name: `Contact ${i}` } }));
+	const contacts = makeLeads(5, (i) => ({ name: `Contact ${i}` }));
 	const started = Date.now();
 	const result = await runTruedy(sim, { parameters: place(), items: contacts });
 	const elapsed = Date.now() - started;
@@ -137,18 +129,21 @@ test('five items wait together: the node takes about one call, not five', async 
 test('items that failed to be placed stay errors; the others are still followed to the end', async () => {
 	const result = await runTruedy(sim, {
 		parameters: place(),
-		items: [{ json: { phone: 'not a number', name: 'X' } }, { json: { phone: number(4), name: 'Ana' } }],
+		items: [{ json: { phone: 'not a number', name: 'X' } }, lead(4, { name: 'Ana' })],
 		settings: { onError: 'continueRegularOutput' },
 	});
 	const [bad, good] = outputJson(result);
-	expect(bad).toEqual({ error: expect.stringContaining('"Phone Number"'), details: expect.objectContaining({ itemIndex: 0 }) });
-	expect(good).toMatchObject({ status: 'ended', phone_number: number(4), waitTimedOut: false });
+	expect(bad).toEqual({
+		error: expect.stringContaining('"Phone Number"'),
+		details: expect.objectContaining({ itemIndex: 0 }),
+	});
+	expect(good).toMatchObject({ status: 'ended', phone_number: leadPhone(4), waitTimedOut: false });
 	expect(pollsOf(sim)).toHaveLength(1);
 });
 
 test('off by default: the call is returned as placed and never polled', async () => {
 	const { waitForEnd: _ignored, ...parameters } = place();
-	const result = await runTruedy(sim, { parameters, items: [{ json: { phone: number(5), name: 'Lee' } }] });
+	const result = await runTruedy(sim, { parameters, items: [lead(5, { name: 'Lee' })] });
 	expect(outputJson(result)).toEqual([expect.objectContaining({ status: 'queued' })]);
 	expect(outputJson(result)[0]).not.toHaveProperty('waitTimedOut');
 	expect(pollsOf(sim)).toHaveLength(0);
@@ -158,12 +153,14 @@ test('ignored when the node runs as an AI agent tool', async () => {
 	const started = Date.now();
 	const result = await runTruedy(sim, {
 		parameters: place(),
-		items: [{ json: { phone: number(6), name: 'Bot' } }],
+		items: [lead(6, { name: 'Bot' })],
 		settings: { rewireOutputLogTo: 'ai_tool' },
 	});
 	expect(Date.now() - started).toBeLessThan(2000);
 	const taskData = result.run.data.resultData.runData[NODE][0];
 	expect(taskData.error).toBeUndefined();
-	expect(taskData.data?.ai_tool?.[0]?.map((item) => item.json)).toEqual([expect.objectContaining({ status: 'queued' })]);
+	expect(taskData.data?.ai_tool?.[0]?.map((item) => item.json)).toEqual([
+		expect.objectContaining({ status: 'queued' }),
+	]);
 	expect(pollsOf(sim)).toHaveLength(0);
 });

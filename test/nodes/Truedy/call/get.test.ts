@@ -1,24 +1,19 @@
-/* eslint-disable */
 // Call › Get through n8n's real engine against the simulator: one status vocabulary and one
 // number naming in the output, whichever the API used.
-import { SIM_AGENTS, SIM_NUMBERS, startSimulator, TruedySimulator } from '../simulator/server';
-import type { CallFieldNaming, StatusVocabulary } from '../simulator/server';
-import { NODE, createCall, number, outputJson, pollsOf, runTruedy } from './helpers';
+import type { CallFieldNaming, StatusVocabulary } from '../../../simulator/server';
+import {
+	createCall,
+	leadPhone,
+	NODE,
+	outputJson,
+	pollsOf,
+	runTruedy,
+	SIM_AGENTS,
+	SIM_NUMBERS,
+	useSimulator,
+} from '../../../support';
 
-let sim: TruedySimulator;
-
-beforeAll(async () => {
-	sim = await startSimulator({ autoAdvance: false });
-});
-
-afterAll(async () => {
-	await sim.close();
-});
-
-beforeEach(() => {
-	sim.reset();
-	sim.configure({ statusVocabulary: null, callFieldNaming: null, responseShape: null });
-});
+const sim = useSimulator({ autoAdvance: false });
 
 const get = (callId: string) => ({ resource: 'call', operation: 'get', callId });
 
@@ -36,50 +31,67 @@ const VOCABULARIES: StatusVocabulary[] = ['ended', 'completed'];
 const NAMINGS: CallFieldNaming[] = ['phone_number', 'to_from', 'to_number'];
 
 describe.each(VOCABULARIES)('status vocabulary "%s"', (vocabulary) => {
-	test.each(NAMINGS)('every state reads back in one vocabulary, numbers named phone_number/from_number (API naming "%s")', async (naming) => {
-		sim.configure({ statusVocabulary: vocabulary, callFieldNaming: naming });
-		const ids: string[] = [];
-		for (const [index, [state]] of STATES.entries()) {
-			const id = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: number(index) });
-			if (state !== 'queued') sim.setCallStatus(id, state);
-			ids.push(id);
-		}
+	test.each(NAMINGS)(
+		'every state reads back in one vocabulary, numbers named phone_number/from_number (API naming "%s")',
+		async (naming) => {
+			sim.configure({ statusVocabulary: vocabulary, callFieldNaming: naming });
+			const ids: string[] = [];
+			for (const [index, [state]] of STATES.entries()) {
+				const id = await createCall(sim, {
+					agent_id: SIM_AGENTS.active,
+					phone_number: leadPhone(index),
+				});
+				if (state !== 'queued') sim.setCallStatus(id, state);
+				ids.push(id);
+			}
 
-		const result = await runTruedy(sim, {
-			parameters: get('={{ $json.callId }}'),
-			items: ids.map((callId) => ({ json: { callId } })),
-		});
+			const result = await runTruedy(sim, {
+				parameters: get('={{ $json.callId }}'),
+				items: ids.map((callId) => ({ json: { callId } })),
+			});
 
-		expect(result.nodeError(NODE)).toBeUndefined();
-		const output = outputJson(result);
-		expect(output).toHaveLength(STATES.length);
-		expect(result.output(NODE).map((item) => item.pairedItem)).toEqual(ids.map((_, item) => ({ item })));
-		for (const [index, [, apiStatus, canonical]] of STATES.entries()) {
-			const call = output[index];
-			const raw = sim.renderCall(ids[index])!;
-			expect(raw.status).toBe(apiStatus[vocabulary]);
-			expect(call.id).toBe(ids[index]);
-			expect(call.status).toBe(canonical);
-			if (apiStatus[vocabulary] === canonical) expect(call).not.toHaveProperty('api_status');
-			else expect(call.api_status).toBe(apiStatus[vocabulary]);
-			expect(call.phone_number).toBe(number(index));
-			expect(call.from_number).toBe(SIM_NUMBERS.appointmentReminder[0]);
-			// Everything else the API sent is kept as it was, including its own number fields.
-			expect(call).toMatchObject({ ...raw, status: canonical });
-		}
-		// An ended call carries its outcome.
-		const ended = output[STATES.findIndex(([state]) => state === 'ended')];
-		expect(ended).toMatchObject({ duration_seconds: 42, end_reason: 'hangup' });
-		expect(ended.summary).toEqual(expect.any(String));
-		expect(ended.transcript).toEqual(expect.arrayContaining([expect.objectContaining({ speaker: 'agent' })]));
-		expect(ended.recording_url).toMatch(/^https:\/\/.+\.mp3/);
-		expect(pollsOf(sim).map((r) => r.path)).toEqual(ids.map((id) => `/calls/${id}`));
-	});
+			expect(result.nodeError(NODE)).toBeUndefined();
+			const output = outputJson(result);
+			expect(output).toHaveLength(STATES.length);
+			expect(result.output(NODE).map((item) => item.pairedItem)).toEqual(
+				ids.map((_, item) => ({ item })),
+			);
+			for (const [index, [, apiStatus, canonical]] of STATES.entries()) {
+				const call = output[index];
+				const raw = sim.renderCall(ids[index])!;
+				expect(raw.status).toBe(apiStatus[vocabulary]);
+				expect(call.id).toBe(ids[index]);
+				expect(call.status).toBe(canonical);
+				if (apiStatus[vocabulary] === canonical) expect(call).not.toHaveProperty('api_status');
+				else expect(call.api_status).toBe(apiStatus[vocabulary]);
+				expect(call.phone_number).toBe(leadPhone(index));
+				expect(call.from_number).toBe(SIM_NUMBERS.appointmentReminder[0]);
+				// Everything else the API sent is kept as it was, including its own number fields.
+				expect(call).toMatchObject({ ...raw, status: canonical });
+			}
+			// An ended call carries its outcome.
+			const ended = output[STATES.findIndex(([state]) => state === 'ended')];
+			expect(ended).toMatchObject({ duration_seconds: 42, end_reason: 'hangup' });
+			expect(ended.summary).toEqual(expect.any(String));
+			expect(ended.transcript).toEqual(
+				expect.arrayContaining([expect.objectContaining({ speaker: 'agent' })]),
+			);
+			expect(ended.recording_url).toMatch(/^https:\/\/.+\.mp3/);
+			expect(pollsOf(sim).map((r) => r.path)).toEqual(ids.map((id) => `/calls/${id}`));
+		},
+	);
 });
 
 test('a bare (un-enveloped) response is read the same way', async () => {
-	sim.configure({ responseShape: 'bare', statusVocabulary: 'completed', callFieldNaming: 'to_number' });
-	const id = await createCall(sim, { agent_id: SIM_AGENTS.leadQualifier, phone_number: '+447911123456' });
+	sim.configure({
+		responseShape: 'bare',
+		statusVocabulary: 'completed',
+		callFieldNaming: 'to_number',
+	});
+	const id = await createCall(sim, {
+		agent_id: SIM_AGENTS.leadQualifier,
+		phone_number: '+447911123456',
+	});
 	sim.endCall(id);
 
 	const result = await runTruedy(sim, { parameters: get(id) });
@@ -98,7 +110,7 @@ test('a bare (un-enveloped) response is read the same way', async () => {
 });
 
 test('the call ID is trimmed and URL-encoded into the path', async () => {
-	const id = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: number(1) });
+	const id = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: leadPhone(1) });
 	const result = await runTruedy(sim, { parameters: get(`  ${id}  `) });
 	expect(result.nodeError(NODE)).toBeUndefined();
 	expect(outputJson(result)[0].id).toBe(id);
@@ -118,7 +130,7 @@ test('an unknown call fails the node with the 404 explained', async () => {
 });
 
 test('with Continue On Fail, an unknown call becomes an error item and the others still come back', async () => {
-	const id = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: number(2) });
+	const id = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: leadPhone(2) });
 	const result = await runTruedy(sim, {
 		parameters: get('={{ $json.callId }}'),
 		items: [{ json: { callId: 'call_missing' } }, { json: { callId: id } }],

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // examples/place-and-branch-on-outcome.workflow.json: its shape, and its Truedy node run through
 // the real engine against the simulator with the Code node's contacts. The n8n-nodes-base nodes
 // (Code, IF, Set) are not installed here, so the Code node's items are evaluated directly and the
@@ -7,18 +6,21 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { NodeHelpers, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
-import { PackageNodeTypes } from '../support/engine';
-import { SIM_AGENTS, startSimulator, TruedySimulator } from '../simulator/server';
-import { NODE, pollsOf, runTruedy } from './helpers';
+import { NODE, PackageNodeTypes, pollsOf, runTruedy, SIM_AGENTS, useSimulator } from '../support';
 
 const example = JSON.parse(
-	fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'place-and-branch-on-outcome.workflow.json'), 'utf8'),
+	fs.readFileSync(
+		path.join(__dirname, '..', '..', 'examples', 'place-and-branch-on-outcome.workflow.json'),
+		'utf8',
+	),
 );
 const byName = (name: string) => example.nodes.find((node: IDataObject) => node.name === name);
 
 test('is importable: fixed ids, the expected node types and versions, connections between existing nodes', () => {
 	expect(example.id).toBe('truedyPlaceBranch1');
-	expect(example.nodes.map((node: IDataObject) => [node.name, node.type, node.typeVersion])).toEqual([
+	expect(
+		example.nodes.map((node: IDataObject) => [node.name, node.type, node.typeVersion]),
+	).toEqual([
 		["When clicking 'Execute workflow'", 'n8n-nodes-base.manualTrigger', 1],
 		['Contacts to call', 'n8n-nodes-base.code', 2],
 		['Call and wait for the outcome', 'n8n-nodes-truedy.truedy', 1],
@@ -26,7 +28,9 @@ test('is importable: fixed ids, the expected node types and versions, connection
 		['Answered: log summary', 'n8n-nodes-base.set', 3.4],
 		['Not reached: schedule retry', 'n8n-nodes-base.set', 3.4],
 	]);
-	expect(new Set(example.nodes.map((node: IDataObject) => node.id)).size).toBe(example.nodes.length);
+	expect(new Set(example.nodes.map((node: IDataObject) => node.id)).size).toBe(
+		example.nodes.length,
+	);
 	const names = new Set(example.nodes.map((node: IDataObject) => node.name));
 	for (const [from, outputs] of Object.entries(example.connections as IDataObject)) {
 		expect(names.has(from)).toBe(true);
@@ -35,12 +39,15 @@ test('is importable: fixed ids, the expected node types and versions, connection
 		}
 	}
 	// IF: true branch first, false branch second.
-	expect(example.connections['Answered?'].main.map((branch: Array<{ node: string }>) => branch.map((c) => c.node))).toEqual([
-		['Answered: log summary'],
-		['Not reached: schedule retry'],
-	]);
+	expect(
+		example.connections['Answered?'].main.map((branch: Array<{ node: string }>) =>
+			branch.map((c) => c.node),
+		),
+	).toEqual([['Answered: log summary'], ['Not reached: schedule retry']]);
 	const truedy = byName('Call and wait for the outcome');
-	expect(truedy.credentials).toEqual({ truedyApi: { id: 'truedySimulatorCred', name: 'Truedy (simulator)' } });
+	expect(truedy.credentials).toEqual({
+		truedyApi: { id: 'truedySimulatorCred', name: 'Truedy (simulator)' },
+	});
 	expect(truedy.parameters.agent).toEqual({ __rl: true, mode: 'id', value: SIM_AGENTS.active });
 	expect(truedy.parameters.waitForEnd).toBe(true);
 });
@@ -65,25 +72,32 @@ test('the IF node is in the v2 format and tests {{$json.status}} equals "ended"'
 test("the Truedy node's parameters are valid for the node", () => {
 	const truedy = byName('Call and wait for the outcome');
 	const type = new PackageNodeTypes().getByName(truedy.type);
-	const parameters = NodeHelpers.getNodeParameters(type.description.properties, truedy.parameters, true, false, truedy, type.description);
-	expect(NodeHelpers.getNodeParametersIssues(type.description.properties, { ...truedy, parameters }, type.description)).toBeNull();
+	const parameters = NodeHelpers.getNodeParameters(
+		type.description.properties,
+		truedy.parameters,
+		true,
+		false,
+		truedy,
+		type.description,
+	);
+	expect(
+		NodeHelpers.getNodeParametersIssues(
+			type.description.properties,
+			{ ...truedy, parameters },
+			type.description,
+		),
+	).toBeNull();
 	// Nothing in the example is dropped as a parameter the node does not know.
 	expect(parameters).toMatchObject(truedy.parameters);
 });
 
 describe('run against the simulator', () => {
-	let sim: TruedySimulator;
-
-	beforeAll(async () => {
-		sim = await startSimulator({ callTimings: { queuedMs: 200, ringingMs: 300, inProgressMs: 1500 } });
-	});
-
-	afterAll(async () => {
-		await sim.close();
-	});
+	const sim = useSimulator({ callTimings: { queuedMs: 200, ringingMs: 300, inProgressMs: 1500 } });
 
 	test("the answered contact takes the IF node's true branch, the unreachable one the false branch", async () => {
-		const contacts = new Function(byName('Contacts to call').parameters.jsCode)() as INodeExecutionData[];
+		const contacts = new Function(
+			byName('Contacts to call').parameters.jsCode,
+		)() as INodeExecutionData[];
 		expect(contacts).toHaveLength(2);
 		const truedy = byName('Call and wait for the outcome');
 
@@ -105,7 +119,12 @@ describe('run against the simulator', () => {
 			}),
 		]);
 		expect(notReached).toEqual([
-			expect.objectContaining({ phone_number: '+14155550000', status: 'failed', end_reason: 'unjoined', waitTimedOut: false }),
+			expect.objectContaining({
+				phone_number: '+14155550000',
+				status: 'failed',
+				end_reason: 'unjoined',
+				waitTimedOut: false,
+			}),
 		]);
 		expect(pollsOf(sim)).toHaveLength(2);
 	});
