@@ -24,23 +24,51 @@ const SUITES = ['no-duplicates', 'bad-input', 'signatures', 'secrets', 'cancella
 const args = process.argv.slice(2);
 
 if (args.includes('--run')) {
-	for (const suite of SUITES)
-		fs.rmSync(path.join(SOAK_RUN ? soakDir : resultsDir, `${suite}.json`), { force: true });
+	const dir = SOAK_RUN ? soakDir : resultsDir;
+	for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+		if (SUITES.some((suite) => file === `${suite}.json` || file.startsWith(`${suite}.`)))
+			fs.rmSync(path.join(dir, file), { force: true });
 	const jest = path.join(root, 'node_modules', '.bin', 'jest');
 	const result = spawnSync(jest, ['test/reliability'], { cwd: root, stdio: 'inherit' });
 	if (result.status !== 0)
 		console.error('\nSome reliability tests failed; the report shows what they counted.\n');
 }
 
-const load = (dir) =>
-	SUITES.every((s) => fs.existsSync(path.join(dir, `${s}.json`)))
-		? Object.fromEntries(
-				SUITES.map((s) => [s, JSON.parse(fs.readFileSync(path.join(dir, `${s}.json`), 'utf8'))]),
-			)
-		: undefined;
+/**
+ * A suite's results: <suite>.json, or the parts a suite split over several files writes
+ * (<suite>.<part>.json, e.g. bad-input.place-call.json and bad-input.trigger.json), merged:
+ * properties, scenarios and durations add up, scan counts too.
+ */
+function loadSuite(dir, suite) {
+	const parts = fs.existsSync(dir)
+		? fs.readdirSync(dir).filter((f) => f.startsWith(`${suite}.`) && f.endsWith('.json'))
+		: [];
+	// The parts, when there are any: a <suite>.json beside them is left from before the split.
+	const split = parts.filter((f) => f !== `${suite}.json`).sort();
+	const files = split.length > 0 ? split : parts;
+	if (files.length === 0) return undefined;
+	const [first, ...rest] = files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
+	return rest.reduce(
+		(merged, part) => ({
+			...merged,
+			writtenAt: [merged.writtenAt, part.writtenAt].sort().at(-1),
+			durationMs: merged.durationMs + part.durationMs,
+			properties: [...(merged.properties ?? []), ...(part.properties ?? [])],
+			scenarios: [...(merged.scenarios ?? []), ...(part.scenarios ?? [])],
+			secretScan: Object.fromEntries(
+				Object.entries(merged.secretScan).map(([k, n]) => [k, n + (part.secretScan[k] ?? 0)]),
+			),
+		}),
+		first,
+	);
+}
+const load = (dir) => {
+	const results = SUITES.map((s) => [s, loadSuite(dir, s)]);
+	return results.every(([, res]) => res) ? Object.fromEntries(results) : undefined;
+};
 const r = load(resultsDir);
 if (!r) {
-	const missing = SUITES.filter((s) => !fs.existsSync(path.join(resultsDir, `${s}.json`)));
+	const missing = SUITES.filter((s) => !loadSuite(resultsDir, s));
 	console.error(
 		`No results for: ${missing.join(', ')}. Run: npx jest test/reliability (or add --run).`,
 	);
@@ -257,7 +285,7 @@ p(
 p(
 	'## 2. Generated bad input',
 	'',
-	`\`test/reliability/bad-input.test.ts\` — fast-check (seed ${bi.seed}). Each property runs ${fmt(bi.pureRuns)} cases on the node's pure builders, and ${bi.cases} generated items in one workflow run through the engine (Continue On Fail, then fail-fast: the first bad item must fail the node before anyone is dialled). Webhook bodies go over HTTP to the trigger, signed with the right secret so they reach the parser. The oracle for every engine item: the simulator accepted the request (201, never a 4xx) and it carries exactly the expected value, or the item is an error that starts with \`Item <index>: "<field>"\`.`,
+	`\`test/reliability/bad-input.place-call.test.ts\` and \`bad-input.trigger.test.ts\` (generators in \`test/support/generators.ts\`) — fast-check (seed ${bi.seed}). Each property runs ${fmt(bi.pureRuns)} cases on the node's pure builders, and ${bi.cases} generated items in one workflow run through the engine (Continue On Fail, then fail-fast: the first bad item must fail the node before anyone is dialled). Webhook bodies go over HTTP to the trigger, signed with the right secret so they reach the parser. The oracle for every engine item: the simulator accepted the request (201, never a 4xx) and it carries exactly the expected value, or the item is an error that starts with \`Item <index>: "<field>"\`.`,
 	'',
 	'Generated: phone numbers (E.164, national formats, letters, vanity numbers, Arabic-Indic/fullwidth/Devanagari/Thai/bold digits, spaces and zero-width characters, emoji, extensions, too short, too long, empty, numbers, booleans, null, objects, lists — through `{{ $json.v }}` expressions); variables (nested objects, lists, null, 100 kB strings, JSON text, cut-off and invalid JSON, empty and reserved names, object names); call settings (negative, zero, fractional, huge, infinite, NaN and text durations; text, empty, null, object greetings); webhook bodies (envelopes with wrong types in every field, any JSON, not JSON, cut-off JSON, empty, nesting up to 20,000 levels, 5 MB, four content types).',
 	'',
