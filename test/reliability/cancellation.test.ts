@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Suite 5 — cancellation (docs/reliability.md).
 // Cancelling an execution (the engine's cancel, as n8n's Stop button does) during a 429 backoff,
 // a 5xx backoff, an answer that never comes, pacing, "Wait for Call to End" and mid-batch must:
@@ -7,52 +6,39 @@
 // (PlacedCallLedger: "Truedy Place Call was cancelled after creating N call(s): item 0 → call_…").
 import type { IDataObject } from 'n8n-workflow';
 
-import { SIM_AGENTS, startSimulator, type TruedySimulator } from '../simulator/server';
+import {
+	agentById,
+	leadIndex,
+	makeLeads,
+	placeCall,
+	runTruedy,
+	SIM_AGENTS,
+	sleep,
+	useSimulator,
+	type TruedySimulator,
+} from '../support';
 import {
 	activeTimers,
 	CANARY_API_KEY,
-	captureLogs,
 	FAST_POLICY,
-	LeakScanner,
-	phone,
-	runPlace,
-	sleep,
 	useFastRetries,
-	writeSuiteResults,
-	type LogCapture,
+	useReliabilitySuite,
 } from './support';
 
-let sim: TruedySimulator;
-let logs: LogCapture;
-const scanner = new LeakScanner();
+const sim = useSimulator({ apiKey: CANARY_API_KEY, autoAdvance: false });
 const scenarios: IDataObject[] = [];
+const suite = useReliabilitySuite('cancellation', () => ({ scenarios }));
 let restorePolicy: (() => void) | undefined;
-
-beforeAll(async () => {
-	logs = captureLogs();
-	sim = await startSimulator({ apiKey: CANARY_API_KEY, autoAdvance: false });
-});
-
-afterAll(async () => {
-	await sim.close();
-	scanner.scanLogs(logs);
-	logs.restore();
-	writeSuiteResults('cancellation', { scenarios, secretScan: scanner.summary() });
-	expect(scanner.hits).toEqual([]);
-});
 
 afterEach(() => {
 	restorePolicy?.();
 	restorePolicy = undefined;
-	sim.configure({ faults: null, latencyMs: null, autoAdvance: null, callTimings: null });
-	sim.configure({ autoAdvance: false });
 });
 
 const parameters = {
-	agent: { __rl: true, mode: 'id', value: SIM_AGENTS.active },
+	agent: agentById(SIM_AGENTS.active),
 	phoneNumber: '={{ $json.phone }}',
 };
-const people = (n: number) => Array.from({ length: n }, (_v, i) => ({ json: { phone: phone(i) } }));
 
 interface Scenario {
 	name: string;
@@ -67,14 +53,13 @@ interface Scenario {
 }
 
 async function cancelDuring(s: Scenario) {
-	sim.reset();
 	const timersBefore = activeTimers();
 	const executionId = `cancel-${s.name.replace(/\W+/g, '-')}`;
 	let cancelledAt = 0;
 	const started = Date.now();
-	const result = await runPlace(sim, {
-		parameters: { ...parameters, ...s.parameters },
-		items: people(s.items),
+	const result = await runTruedy(sim, {
+		parameters: placeCall({ ...parameters, ...s.parameters }),
+		items: makeLeads(s.items),
 		settings: s.settings,
 		executionId,
 		onStarted: (cancel) =>
@@ -84,7 +69,7 @@ async function cancelDuring(s: Scenario) {
 			}),
 	});
 	const finishedAt = Date.now();
-	scanner.scanRun(s.name, result);
+	suite.scanner.scanRun(s.name, result);
 
 	// Watch for anything the node still sends, then let the simulator's own timers go.
 	await sleep(Math.max(0, cancelledAt + s.watchMs - Date.now()));
@@ -98,7 +83,7 @@ async function cancelDuring(s: Scenario) {
 	const timersLeft = activeTimers() - timersBefore;
 
 	// What the node reported.
-	const line = logs.lines.find(
+	const line = suite.logs.lines.find(
 		(l) =>
 			l.message.startsWith('Truedy Place Call was cancelled') &&
 			(l.meta as IDataObject)?.executionId === executionId,
@@ -110,7 +95,7 @@ async function cancelDuring(s: Scenario) {
 	const reportedIds = new Set((meta.createdCalls ?? []).map((c) => c.callId));
 	const unansweredItems = new Set((meta.unanswered ?? []).map((u) => u.itemIndex));
 	const unaccounted = calls.filter(
-		(c) => !reportedIds.has(c.id) && !unansweredItems.has(Number(c.to.slice(-4)) - 1000),
+		(c) => !reportedIds.has(c.id) && !unansweredItems.has(leadIndex(c.to)),
 	);
 	const wronglyReported = [...reportedIds].filter((id) => !calls.some((c) => c.id === id));
 	// Client and server share one (busy) process: a request written before the cancel can be read
@@ -119,8 +104,7 @@ async function cancelDuring(s: Scenario) {
 	// after the cancel was sent after it.
 	const excused = new Set<number>();
 	const requestsAfter = late.filter((r) => {
-		const item =
-			Number(String((r.body as IDataObject | undefined)?.phone_number ?? '').slice(-4)) - 1000;
+		const item = leadIndex((r.body as IDataObject | undefined)?.phone_number);
 		if (r.method === 'POST' && unansweredItems.has(item) && !excused.has(item)) {
 			excused.add(item);
 			return false;

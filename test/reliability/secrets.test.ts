@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Suite 4 — secret hygiene (docs/reliability.md).
 // Every reliability suite runs with a recognisable API key and signing secret and scans what it
 // produced (output items, errors with message, description, stack and context, run data, trigger
@@ -7,36 +6,43 @@
 // rejections and its call enrichment, the editor's pickers and the credential test.
 import { createServer, type Server } from 'http';
 import type { AddressInfo, Socket } from 'net';
-import type { IDataObject, INode } from 'n8n-workflow';
+import type { ICredentialTestFunctions, INode } from 'n8n-workflow';
 
-import { testSigningSecret } from '../../nodes/Truedy/trigger/credentialTest';
 import { searchAgents } from '../../nodes/Truedy/listSearch/searchAgents';
 import { getFromNumbers } from '../../nodes/Truedy/methods/getFromNumbers';
-import { SIM_AGENTS, startSimulator, type TruedySimulator } from '../simulator/server';
+import { testSigningSecret } from '../../nodes/Truedy/trigger/credentialTest';
 import { buildCallEndedEvent, deliverWebhook, prepareDelivery } from '../simulator/webhooks';
-import { runWorkflow, singleNodeWorkflow } from '../support/engine';
-import { loadOptionsContext } from '../support/place-call-helpers';
-import { startTriggerHarness } from '../support/webhook-engine';
+import {
+	agentById,
+	createCall,
+	leadPhone,
+	loadOptionsContext,
+	makeLeads,
+	placeCall,
+	runTruedy,
+	SIM_AGENTS,
+	startTriggerHarness,
+	useSimulator,
+} from '../support';
 import {
 	CANARY_API_KEY,
 	CANARY_SIGNING_SECRET,
-	captureLogs,
 	FAST_POLICY,
 	LeakScanner,
 	NODE,
-	phone,
-	runPlace,
 	useFastRetries,
-	writeSuiteResults,
-	type LogCapture,
+	useReliabilitySuite,
 } from './support';
 
-let sim: TruedySimulator;
-let echo: { url: string; close(): Promise<void> };
-let logs: LogCapture;
-let restorePolicy: () => void;
-const scanner = new LeakScanner();
+const sim = useSimulator({ apiKey: CANARY_API_KEY, autoAdvance: false });
 const scenarios: Array<{ name: string; texts: number; hits: number; durationMs?: number }> = [];
+const suite = useReliabilitySuite('secrets', ({ logLines, logHits }) => {
+	scenarios.push({ name: 'every captured log line of this suite', texts: logLines, hits: logHits });
+	return { scenarios, hitsDetail: suite.scanner.hits };
+});
+const { scanner } = suite;
+let echo: { url: string; close(): Promise<void> };
+let restorePolicy: () => void;
 
 /** A misbehaving API that repeats the Authorization header it got in every error it sends. */
 async function startEchoServer(): Promise<{ url: string; close(): Promise<void> }> {
@@ -79,36 +85,14 @@ async function deadUrl(): Promise<string> {
 }
 
 beforeAll(async () => {
-	logs = captureLogs();
 	// Three attempts are enough to walk every retry path; this suite is about what gets printed.
 	restorePolicy = useFastRetries({ ...FAST_POLICY, maxAttempts: 3, requestTimeoutMs: 150 });
-	sim = await startSimulator({ apiKey: CANARY_API_KEY, autoAdvance: false });
 	echo = await startEchoServer();
 });
 
 afterAll(async () => {
-	await sim.close();
 	await echo.close();
 	restorePolicy();
-	const before = scanner.hits.length;
-	scanner.scanLogs(logs);
-	scenarios.push({
-		name: 'every captured log line of this suite',
-		texts: logs.lines.length,
-		hits: scanner.hits.length - before,
-	});
-	logs.restore();
-	writeSuiteResults('secrets', {
-		scenarios,
-		secretScan: scanner.summary(),
-		hitsDetail: scanner.hits,
-	});
-	expect(scanner.hits).toEqual([]);
-});
-
-beforeEach(() => {
-	sim.reset();
-	sim.configure({ faults: null, apiKey: CANARY_API_KEY, credits: null });
 });
 
 /** Scans what a scenario produced and records how much was scanned. */
@@ -116,10 +100,10 @@ async function scenario(name: string, produce: () => Promise<unknown[]>) {
 	const texts = scanner.texts;
 	const hits = scanner.hits.length;
 	const started = Date.now();
-	const linesBefore = logs.lines.length;
+	const linesBefore = suite.logs.lines.length;
 	const produced = await produce();
 	produced.forEach((value, i) => scanner.scan(`${name} #${i}`, value));
-	for (const line of logs.lines.slice(linesBefore)) scanner.scan(`${name} (log)`, line.text);
+	for (const line of suite.logs.lines.slice(linesBefore)) scanner.scan(`${name} (log)`, line.text);
 	const row = {
 		name,
 		texts: scanner.texts - texts,
@@ -131,11 +115,8 @@ async function scenario(name: string, produce: () => Promise<unknown[]>) {
 	return row;
 }
 
-const place = {
-	agent: { __rl: true, mode: 'id', value: SIM_AGENTS.active },
-	phoneNumber: '={{ $json.phone }}',
-};
-const two = [{ json: { phone: phone(0) } }, { json: { phone: phone(1) } }];
+const place = placeCall({ agent: agentById(SIM_AGENTS.active), phoneNumber: '={{ $json.phone }}' });
+const two = makeLeads(2);
 
 async function placeEverywhere(baseUrl: string, apiKey = CANARY_API_KEY): Promise<unknown[]> {
 	const out: unknown[] = [];
@@ -144,7 +125,7 @@ async function placeEverywhere(baseUrl: string, apiKey = CANARY_API_KEY): Promis
 		{ onError: 'continueRegularOutput' },
 		{ retryOnFail: true, maxTries: 2, waitBetweenTries: 10 },
 	]) {
-		const result = await runPlace(sim, {
+		const result = await runTruedy(sim, {
 			parameters: place,
 			items: two,
 			settings: settings as Partial<INode>,
@@ -161,15 +142,13 @@ async function placeEverywhere(baseUrl: string, apiKey = CANARY_API_KEY): Promis
 	for (const parameters of [
 		{ resource: 'call', operation: 'get', callId: 'call_x' },
 		{ resource: 'call', operation: 'getAll', returnAll: true },
-		{
-			resource: 'agent',
-			operation: 'get',
-			agent: { __rl: true, mode: 'id', value: SIM_AGENTS.active },
-		},
+		{ resource: 'agent', operation: 'get', agent: agentById(SIM_AGENTS.active) },
 	]) {
-		const result = await runWorkflow({
-			...singleNodeWorkflow({ parameters, onError: 'continueRegularOutput' } as any),
-			credentials: { truedyApi: { apiKey, baseUrl } },
+		const result = await runTruedy(sim, {
+			parameters,
+			settings: { onError: 'continueRegularOutput' },
+			apiKey,
+			baseUrl,
 		});
 		out.push(result.run, result.nodeError(NODE));
 	}
@@ -211,7 +190,7 @@ test('the editor: agent search and From Number list, against a failing and an ec
 				const numbers = loadOptionsContext({
 					apiKey: CANARY_API_KEY,
 					baseUrl,
-					parameters: { agent: { __rl: true, mode: 'id', value: SIM_AGENTS.active } },
+					parameters: { agent: agentById(SIM_AGENTS.active) },
 					path: 'parameters.fromNumber',
 				});
 				const errors = await Promise.all([
@@ -229,7 +208,7 @@ test('the credential test of the signing secret', async () => {
 		Promise.all(
 			[CANARY_SIGNING_SECRET, ` ${CANARY_SIGNING_SECRET}\n`, `${CANARY_SIGNING_SECRET} x`, ''].map(
 				(signingSecret) =>
-					testSigningSecret.call({} as any, {
+					testSigningSecret.call({} as ICredentialTestFunctions, {
 						id: 'c',
 						name: 'c',
 						type: 'truedyWebhookApi',
@@ -259,15 +238,10 @@ test('the trigger: rejected, accepted and enriched deliveries, with the call fet
 						callTimings: { queuedMs: 5, ringingMs: 5, inProgressMs: 5 },
 						autoAdvance: true,
 					});
-					const created = await fetch(`${sim.baseUrl}/calls`, {
-						method: 'POST',
-						headers: {
-							Authorization: `Bearer ${CANARY_API_KEY}`,
-							'Content-Type': 'application/json',
-						},
-						body: JSON.stringify({ agent_id: SIM_AGENTS.active, phone_number: phone(5) }),
-					}).then((r) => r.json() as Promise<IDataObject>);
-					const callId = String((created.data as IDataObject).id);
+					const callId = await createCall(sim, {
+						agent_id: SIM_AGENTS.active,
+						phone_number: leadPhone(5),
+					});
 					await sim.waitFor((s) => s.calls.get(callId)?.status === 'ended');
 					const envelope = buildCallEndedEvent(sim.calls.get(callId)!, 'ultravox');
 					// Accepted (and enriched), forged, stale, and without headers.
@@ -292,7 +266,6 @@ test('the trigger: rejected, accepted and enriched deliveries, with the call fet
 						...harness.requests.map((r) => ({ ...r, rawBody: undefined })),
 					);
 				} finally {
-					sim.configure({ autoAdvance: false, callTimings: null });
 					await harness.close();
 				}
 				return answers;

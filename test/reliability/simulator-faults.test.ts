@@ -1,30 +1,13 @@
-/* eslint-disable */
 // The simulator's fault injection itself, over real HTTP (test/simulator/faults.ts).
-import {
-	SIM_AGENTS,
-	startSimulator,
-	type FaultKind,
-	type TruedySimulator,
-} from '../simulator/server';
 import { seededUnit } from '../simulator/faults';
+import type { FaultKind } from '../simulator/server';
+import { leadPhone, SIM_AGENTS, sleep, useSimulator } from '../support';
 
-let sim: TruedySimulator;
+const sim = useSimulator({ autoAdvance: false });
 
-beforeAll(async () => {
-	sim = await startSimulator({ autoAdvance: false });
-});
-
-afterAll(async () => {
-	await sim.close();
-});
-
-beforeEach(() => {
-	sim.reset();
-	sim.configure({ faults: null });
-});
-
-const body = (n = 1234) =>
-	JSON.stringify({ agent_id: SIM_AGENTS.active, phone_number: `+1415555${n}` });
+/** A POST /calls body for lead i. */
+const body = (i = 234) =>
+	JSON.stringify({ agent_id: SIM_AGENTS.active, phone_number: leadPhone(i) });
 
 async function post(
 	opts: { body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
@@ -54,7 +37,7 @@ async function post(
 			status: 0,
 			text: '',
 			headers: undefined,
-			error: (e as Error).name + ': ' + String((e as any).cause?.code ?? (e as Error).message),
+			error: `${(e as Error).name}: ${String((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message)}`,
 		};
 	}
 }
@@ -103,35 +86,35 @@ test('slow: the answer is held past a short client time-out, the call exists; an
 test('rules: occurrence, nth, times, forMs, bodyIncludes', async () => {
 	sim.configure({ faults: { rules: [{ fault: 'status503', occurrence: [1] }] } });
 	expect([
-		(await post({ body: body(1001) })).status,
-		(await post({ body: body(1001) })).status,
-		(await post({ body: body(1002) })).status,
+		(await post({ body: body(1) })).status,
+		(await post({ body: body(1) })).status,
+		(await post({ body: body(2) })).status,
 	]).toEqual([503, 201, 503]);
 
 	sim.reset();
 	sim.configure({ faults: { rules: [{ fault: 'status503', nth: [2, 3], times: 1 }] } });
 	const statuses = [];
-	for (let i = 0; i < 4; i++) statuses.push((await post({ body: body(1100 + i) })).status);
+	for (let i = 0; i < 4; i++) statuses.push((await post({ body: body(100 + i) })).status);
 	expect(statuses).toEqual([201, 503, 201, 201]);
 
 	sim.reset();
 	sim.configure({ faults: { rules: [{ fault: 'status429', forMs: 150 }] } });
-	expect((await post({ body: body(1200) })).status).toBe(429);
-	await new Promise((r) => setTimeout(r, 200));
-	expect((await post({ body: body(1201) })).status).toBe(201);
+	expect((await post({ body: body(200) })).status).toBe(429);
+	await sleep(200);
+	expect((await post({ body: body(201) })).status).toBe(201);
 
 	sim.reset();
-	sim.configure({ faults: { rules: [{ fault: 'status500', bodyIncludes: '+14155551300' }] } });
+	sim.configure({ faults: { rules: [{ fault: 'status500', bodyIncludes: leadPhone(300) }] } });
 	expect([
-		(await post({ body: body(1300) })).status,
-		(await post({ body: body(1301) })).status,
+		(await post({ body: body(300) })).status,
+		(await post({ body: body(301) })).status,
 	]).toEqual([500, 201]);
 });
 
 test('the X-Sim-Fault header asks for a fault per request, unless turned off', async () => {
 	expect((await post({ headers: { 'X-Sim-Fault': 'status503' } })).status).toBe(503);
 	sim.configure({ faults: { honourHeader: false } });
-	expect((await post({ headers: { 'X-Sim-Fault': 'status503' }, body: body(1401) })).status).toBe(
+	expect((await post({ headers: { 'X-Sim-Fault': 'status503' }, body: body(401) })).status).toBe(
 		201,
 	);
 });
@@ -141,7 +124,7 @@ test('rates are seeded: the same seed injects the same faults into the same requ
 		sim.reset();
 		sim.configure({ faults: { seed: 99, rates: { status503: 0.3, status500: 0.2 } } });
 		const byNumber: Record<number, number> = {};
-		for (const n of order) byNumber[n] = (await post({ body: body(2000 + n) })).status;
+		for (const n of order) byNumber[n] = (await post({ body: body(1000 + n) })).status;
 		return byNumber;
 	};
 	const numbers = Array.from({ length: 60 }, (_v, i) => i);
@@ -160,7 +143,9 @@ test('control endpoints are never faulted; GET /__sim/faults reports counts and 
 	expect((await post()).status).toBe(503);
 	const res = await fetch(`${sim.url}/__sim/faults`);
 	expect(res.status).toBe(200);
-	const { data } = (await res.json()) as any;
+	const { data } = (await res.json()) as {
+		data: { counts: Record<string, number>; log: unknown[] };
+	};
 	expect(data.counts.status503).toBe(1);
 	expect(data.log).toHaveLength(1);
 });
