@@ -1,7 +1,6 @@
-/* eslint-disable */
 // The README's test command: builds the package, runs the in-process suites, then the
 // end-to-end suites against a real n8n server, and closes with one summary line.
-// Set TRUEDY_SKIP_E2E=1 to skip the real-server suites while developing.
+// `--fast` (npm run test:fast) or TRUEDY_SKIP_E2E=1 skips the real-server suites.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -9,7 +8,8 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 const jest = path.join(root, 'node_modules', '.bin', 'jest');
-const passThrough = process.argv.slice(2);
+const fast = process.argv.includes('--fast') || process.env.TRUEDY_SKIP_E2E === '1';
+const passThrough = process.argv.slice(2).filter((arg) => arg !== '--fast');
 
 function run(command, args) {
 	const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
@@ -29,11 +29,13 @@ function runJest(label, configArgs) {
 if (run('npm', ['run', '--silent', 'build']) !== 0) process.exit(1);
 
 const suites = [runJest('in-process suites (real n8n engine + Truedy simulator)', [])];
-if (process.env.TRUEDY_SKIP_E2E !== '1') {
+if (!fast) {
 	suites.push(runJest('end-to-end suites (real n8n server)', ['-c', 'test/e2e/jest.config.js']));
 }
 
 const total = (key) => suites.reduce((sum, { summary }) => sum + summary[key], 0);
 const failed = suites.some(({ status }) => status !== 0);
-console.log(`\nTests: ${total('numPassedTests')} passed, ${total('numFailedTests')} failed, ${total('numPendingTests')} skipped`);
+console.log(
+	`\nTests: ${total('numPassedTests')} passed, ${total('numFailedTests')} failed, ${total('numPendingTests')} skipped`,
+);
 process.exit(failed ? 1 : 0);

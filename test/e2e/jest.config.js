@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Jest config for the end-to-end tests against a real n8n server (slow: the first run installs
  * Node 24 + n8n into a cache, about 6 min). Run: npx jest -c test/e2e/jest.config.js
