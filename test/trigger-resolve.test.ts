@@ -44,10 +44,7 @@ const harnesses: TriggerHarness[] = [];
 beforeAll(async () => {
 	sim = await startSimulator({ callTimings: FAST });
 });
-
-afterAll(async () => {
-	await sim.close();
-});
+afterAll(() => sim.close());
 
 beforeEach(() => {
 	sim.reset();

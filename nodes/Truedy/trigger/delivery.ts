@@ -98,16 +98,11 @@ export interface WebhookIds {
 export function callIdsOf(envelope: IDataObject): WebhookIds {
 	const data = eventData(envelope);
 	const nested = isObject(data.call) ? data.call : undefined;
-	const ultravox = firstText(
-		nested?.ultravox_call_id,
-		nested?.ultravoxCallId,
-		data.ultravox_call_id,
-		data.ultravoxCallId,
+	return splitIds(
+		nested !== undefined,
+		nested ? [nested.callId, nested.call_id, nested.id] : [data.call_id, data.callId],
+		[nested?.ultravox_call_id, nested?.ultravoxCallId, data.ultravox_call_id, data.ultravoxCallId],
 	);
-	const own = nested
-		? firstText(nested.callId, nested.call_id, nested.id)
-		: firstText(data.call_id, data.callId);
-	return splitIds(nested !== undefined, own, ultravox);
 }
 
 /** The agent IDs a delivery carries, read the same way as {@link callIdsOf}. */
@@ -115,25 +110,34 @@ export function agentIdsOf(envelope: IDataObject): WebhookIds {
 	const data = eventData(envelope);
 	const call = callOf(data);
 	const agent = isObject(call.agent) ? call.agent : undefined;
-	const ultravox = firstText(
-		agent?.ultravox_agent_id,
-		agent?.ultravoxAgentId,
-		call.ultravox_agent_id,
-		call.ultravoxAgentId,
+	return splitIds(
+		call !== data,
+		[
+			agent?.agentId,
+			agent?.agent_id,
+			agent?.id,
+			call.agentId,
+			call.agent_id,
+			data.agent_id,
+			data.agentId,
+		],
+		[
+			agent?.ultravox_agent_id,
+			agent?.ultravoxAgentId,
+			call.ultravox_agent_id,
+			call.ultravoxAgentId,
+		],
 	);
-	const own = firstText(
-		agent?.agentId,
-		agent?.agent_id,
-		agent?.id,
-		call.agentId,
-		call.agent_id,
-		data.agent_id,
-		data.agentId,
-	);
-	return splitIds(call !== data, own, ultravox);
 }
 
-function splitIds(passthrough: boolean, own: string | null, ultravox: string | null): WebhookIds {
+/** The IDs from the first usable candidates: the payload's own (`own`) and explicit Ultravox ones. */
+function splitIds(
+	passthrough: boolean,
+	ownCandidates: unknown[],
+	ultravoxCandidates: unknown[],
+): WebhookIds {
+	const own = firstText(...ownCandidates);
+	const ultravox = firstText(...ultravoxCandidates);
 	if (ultravox !== null) return { truedy: own !== ultravox ? own : null, ultravox };
 	return passthrough ? { truedy: null, ultravox: own } : { truedy: own, ultravox: null };
 }

@@ -63,7 +63,11 @@ function agentMismatch(delivery: TruedyDelivery): string {
 		const alias = ultravoxAgentId !== null ? ` (Ultravox agent ${ultravoxAgentId})` : '';
 		return `agent ${agentId}${alias} is not in the Agent IDs filter`;
 	}
-	if (ultravoxAgentId === null) return 'the delivery carries no agent ID, and the Agent IDs filter is set';
-	const unresolved = resolution.resolved ? '' : `; its Truedy agent is unknown (${resolution.reason ?? 'the call was not resolved'})`;
+	if (ultravoxAgentId === null) {
+		return 'the delivery carries no agent ID, and the Agent IDs filter is set';
+	}
+	const unresolved = resolution.resolved
+		? ''
+		: `; its Truedy agent is unknown (${resolution.reason ?? 'the call was not resolved'})`;
 	return `Ultravox agent ${ultravoxAgentId} is not in the Agent IDs filter${unresolved}`;
 }

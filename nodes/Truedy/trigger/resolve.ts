@@ -110,17 +110,22 @@ export async function resolveDelivery(
 ): Promise<ResolveResult> {
 	const unresolved = (reason: string, warn: boolean): ResolveResult => {
 		if (warn) {
-			this.logger.warn(`Truedy Trigger could not tie a ${delivery.event} delivery to its Truedy call: ${reason}`, {
-				callId: delivery.callId,
-				ultravoxCallId: delivery.ultravoxCallId,
-				node: this.getNode().name,
-				workflowId: this.getWorkflow().id,
-			});
+			this.logger.warn(
+				`Truedy Trigger could not tie a ${delivery.event} delivery to its Truedy call: ${reason}`,
+				{
+					callId: delivery.callId,
+					ultravoxCallId: delivery.ultravoxCallId,
+					node: this.getNode().name,
+					workflowId: this.getWorkflow().id,
+				},
+			);
 		}
 		return { delivery: { ...delivery, resolution: notResolved(reason) }, found: null };
 	};
 
-	if (!delivery.event.startsWith('call.')) return unresolved('The event is not about a call', false);
+	if (!delivery.event.startsWith('call.')) {
+		return unresolved('The event is not about a call', false);
+	}
 	if (!options.enabled) return unresolved('Resolve Call is off', false);
 	if (delivery.callId === null) return unresolved('The delivery carries no call ID', true);
 	if (!this.getNode().credentials?.[TRUEDY_API_CREDENTIAL]) {
@@ -141,7 +146,10 @@ export async function resolveDelivery(
 	const eventTime = Date.parse(delivery.occurredAt ?? '');
 	const createdAfter =
 		Math.min(Number.isNaN(eventTime) ? now : eventTime, now) - options.lookupMinutes * 60_000;
-	const lookup = { receivedAt: options.receivedAt, createdAfter: Math.floor(createdAfter / 1000) * 1000 };
+	const lookup = {
+		receivedAt: options.receivedAt,
+		createdAfter: Math.floor(createdAfter / 1000) * 1000,
+	};
 
 	const truedyId = delivery.callId !== delivery.ultravoxCallId ? delivery.callId : null;
 	const outcome = truedyId
@@ -243,14 +251,23 @@ async function getCall(context: IWebhookFunctions, account: Account, id: string)
 		account.gets--;
 	}
 	if (firstText(call.id) !== id) {
-		return { kind: 'missing', reason: `Truedy answered GET /calls/${id} with another call`, final: true };
+		return {
+			kind: 'missing',
+			reason: `Truedy answered GET /calls/${id} with another call`,
+			final: true,
+		};
 	}
 	const fetchedAt = Date.now();
 	remember(account, call, fetchedAt);
 	return found('truedy_id', call, 'get', fetchedAt);
 }
 
-function found(method: Method, call: IDataObject, via: ResolvedCall['via'], fetchedAt: number): Outcome {
+function found(
+	method: Method,
+	call: IDataObject,
+	via: ResolvedCall['via'],
+	fetchedAt: number,
+): Outcome {
 	return { kind: 'found', method, found: { call, via, fetchedAt } };
 }
 
@@ -269,7 +286,8 @@ async function byListing(
 	for (let round = 0; round < 2; round++) {
 		const cached = calls.get(cacheKey(account, id));
 		if (cached) return found(methodOf(cached, id), cached, 'cache', 0);
-		if (account.noUltravoxIdsUntil > Date.now()) return { kind: 'missing', reason: NOT_EXPOSED, final: true };
+		if (account.noUltravoxIdsUntil > Date.now())
+			return { kind: 'missing', reason: NOT_EXPOSED, final: true };
 
 		const { scan, outcome: waiting } = joinScan(context, account, id, lookup.createdAfter, false);
 		outcome = await waiting;
@@ -377,7 +395,8 @@ class Scan {
 			}
 			if (this.waiters.size === 0) return 'not_exposed';
 		}
-		if (items.length === 0 || !(hasMore ?? items.length >= RESOLVE_LIMITS.pageSize)) return 'exhausted';
+		if (items.length === 0 || !(hasMore ?? items.length >= RESOLVE_LIMITS.pageSize))
+			return 'exhausted';
 		return this.pages >= RESOLVE_LIMITS.maxPages ? 'page_limit' : undefined;
 	}
 
@@ -407,7 +426,9 @@ class Scan {
 }
 
 function idsOf(call: IDataObject): string[] {
-	return [firstText(call.id), firstText(call.ultravox_call_id)].filter((id): id is string => id !== null);
+	return [firstText(call.id), firstText(call.ultravox_call_id)].filter(
+		(id): id is string => id !== null,
+	);
 }
 
 function methodOf(call: IDataObject, id: string): Method {
