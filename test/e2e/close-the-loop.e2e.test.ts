@@ -35,20 +35,21 @@ let env: FlowEnvironment | undefined;
 let startupWebhook: WebhookOptions;
 
 /** A copy of the Call Ended example whose trigger only takes calls of the Truedy agent SIM_AGENTS.active. */
-const FILTERED = { id: 'truedyCallEndedF', webhookId: '2f7c1d9e-8a4b-4c6d-9e0f-1a2b3c4d5e6f' };
+const FILTERED_WEBHOOK_ID = '2f7c1d9e-8a4b-4c6d-9e0f-1a2b3c4d5e6f';
+/** That copy, as created (its `id` is n8n's). */
+let filtered: any;
 
 beforeAll(async () => {
-	env = await timings.time('setup: install check, pack, start, table, import, publish', () =>
+	env = await timings.time('setup: install check, pack, start, table, workflows, publish', () =>
 		startFlowEnvironment({
 			log: e2eLog('close-the-loop'),
 			publishAlso: ({ ended }) => {
-				const copy = JSON.parse(JSON.stringify(ended));
-				copy.id = FILTERED.id;
-				copy.name = `${ended.name} (Agent IDs filter)`;
-				const trigger = copy.nodes.find((node: any) => node.name === NODES.trigger);
-				trigger.webhookId = FILTERED.webhookId;
+				filtered = JSON.parse(JSON.stringify(ended));
+				filtered.name = `${ended.name} (Agent IDs filter)`;
+				const trigger = filtered.nodes.find((node: any) => node.name === NODES.trigger);
+				trigger.webhookId = FILTERED_WEBHOOK_ID;
 				trigger.parameters.filters = { agentIds: SIM_AGENTS.active };
-				return [copy];
+				return [filtered];
 			},
 		}),
 	);
@@ -155,21 +156,21 @@ test('passthrough deliveries, calls expose ultravox_call_id: every row gets its 
 });
 
 test("the trigger's Agent IDs filter with the Truedy agent id takes these calls and ignores another agent's", async () => {
-	await freshCase({ exposeUltravoxIds: true }, { url: env!.n8n.webhookUrl(`${FILTERED.webhookId}/webhook`) });
-	const result = await flow('passthrough, exposed, Agent IDs filter = Truedy agent id', { endedWorkflowId: FILTERED.id });
+	await freshCase({ exposeUltravoxIds: true }, { url: env!.n8n.webhookUrl(`${FILTERED_WEBHOOK_ID}/webhook`) });
+	const result = await flow('passthrough, exposed, Agent IDs filter = Truedy agent id', { endedWorkflowId: filtered.id });
 	expectOneCallPerLead(result);
 	expectResolvedOutputs(result, 'ultravox_call_id');
 	expectEveryRowRight(result);
 
 	// Another agent calls Sarah with her lead_id: its end is answered and starts nothing, so her row
 	// keeps her own call's outcome.
-	const before = await executionBaseline(env!.n8n, FILTERED.id);
+	const before = await executionBaseline(env!.n8n, filtered.id);
 	const intruder = await placeCall(SIM_AGENTS.leadQualifier, '+14155550123', { lead_id: 'lead-1001', first_name: 'Intruder' });
 	const delivery = await deliveryFor(env!.simulator, intruder);
 	expect(delivery.status).toBe(204);
 	const rows = await env!.leads.rows();
 	expect(rows).toEqual(result.rows);
-	expect((await env!.n8n.listExecutions(FILTERED.id)).filter((execution) => !before.has(execution.id))).toEqual([]);
+	expect((await env!.n8n.listExecutions(filtered.id)).filter((execution) => !before.has(execution.id))).toEqual([]);
 });
 
 test('with every delivery sent twice (Truedy delivers at least once) each row is written once', async () => {
