@@ -23,25 +23,11 @@ import {
 	variablesInput,
 	variableValue,
 } from '../support';
-import {
-	BAD_INPUT,
-	CANARY_API_KEY,
-	guard,
-	NODE,
-	PropertyLog,
-	useReliabilitySuite,
-} from './support';
+import { BAD_INPUT, CANARY_API_KEY, guard, NODE, useBadInputSuite } from './support';
 
 const { cases: CASES, engineRuns: ENGINE_RUNS, pureRuns: PURE_RUNS, seed: SEED } = BAD_INPUT;
-const log = new PropertyLog();
 const sim = useSimulator({ apiKey: CANARY_API_KEY, autoAdvance: false });
-const { scanner } = useReliabilitySuite('bad-input.place-call', () => ({
-	cases: CASES,
-	engineRuns: ENGINE_RUNS,
-	pureRuns: PURE_RUNS,
-	seed: SEED,
-	properties: log.properties,
-}));
+const { log, scanner } = useBadInputSuite('place-call');
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const agent = agentById(SIM_AGENTS.active);

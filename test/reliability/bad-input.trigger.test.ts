@@ -19,23 +19,10 @@ import {
 	webhookEnvelope,
 	type TriggerHarness,
 } from '../support';
-import {
-	BAD_INPUT,
-	CANARY_SIGNING_SECRET,
-	guard,
-	PropertyLog,
-	useReliabilitySuite,
-} from './support';
+import { BAD_INPUT, CANARY_SIGNING_SECRET, guard, useBadInputSuite } from './support';
 
 const { cases: CASES, engineRuns: ENGINE_RUNS, pureRuns: PURE_RUNS, seed: SEED } = BAD_INPUT;
-const log = new PropertyLog();
-const { scanner } = useReliabilitySuite('bad-input.trigger', () => ({
-	cases: CASES,
-	engineRuns: ENGINE_RUNS,
-	pureRuns: PURE_RUNS,
-	seed: SEED,
-	properties: log.properties,
-}));
+const { log, scanner } = useBadInputSuite('trigger');
 
 describe('webhook bodies', () => {
 	test(`pure: normalizeDelivery, deliveryKey and the filters never throw (${PURE_RUNS} cases)`, () => {

@@ -368,6 +368,19 @@ export class PropertyLog {
 	}
 }
 
+/**
+ * The frame of one file of suite 2: its results go to bad-input.<part>.json (report.js merges
+ * the parts), with the settings and the properties recorded in `log`.
+ */
+export function useBadInputSuite(part: string): { log: PropertyLog; scanner: LeakScanner } {
+	const log = new PropertyLog();
+	const { scanner } = useReliabilitySuite(`bad-input.${part}`, () => ({
+		...BAD_INPUT,
+		properties: log.properties,
+	}));
+	return { log, scanner };
+}
+
 // ------------------------------------------------------------------------------------------
 // Kept for the suites that still call them (no-duplicates): use runTruedy and leadPhone.
 

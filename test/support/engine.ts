@@ -78,6 +78,11 @@ export class PackageNodeTypes implements INodeTypes {
 	}
 }
 
+/** The Truedy node type, as n8n loads it (for its methods: list searches, loadOptions). */
+export function truedyNodeType(): INodeType {
+	return new PackageNodeTypes().getByName(`${PACKAGE}.truedy`);
+}
+
 export const credentialTypes: Record<string, ICredentialType> = {
 	truedyApi: new TruedyApi(),
 	truedyWebhookApi: new TruedyWebhookApi(),

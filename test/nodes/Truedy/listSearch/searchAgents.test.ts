@@ -1,25 +1,19 @@
 // The Agent list search (listSearch/searchAgents.ts), called the way n8n's editor backend calls
 // it: on the node type's methods, with n8n-core's real LoadOptionsContext, over real HTTP.
-import type {
-	ILoadOptionsFunctions,
-	INodeListSearchResult,
-	INodeType,
-	NodeApiError,
-} from 'n8n-workflow';
+import type { ILoadOptionsFunctions, INodeListSearchResult, NodeApiError } from 'n8n-workflow';
 
 import {
+	apiRequests,
 	loadOptionsContext,
-	PACKAGE,
-	PackageNodeTypes,
 	SIM_AGENTS,
+	truedyNodeType,
 	useSimulator,
 } from '../../../support';
 
 const sim = useSimulator({ autoAdvance: false });
-const nodeType: INodeType = new PackageNodeTypes().getByName(`${PACKAGE}.truedy`);
+const nodeType = truedyNodeType();
 
-const agentRequests = () =>
-	sim.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/agents'));
+const agentRequests = () => apiRequests(sim, 'GET', /^\/agents/);
 
 async function searchAgents(
 	filter?: string,

@@ -1,26 +1,20 @@
 // The From Number dropdown (methods/getFromNumbers.ts), called the way n8n's editor backend calls
 // it: on the node type's methods, with n8n-core's real LoadOptionsContext, over real HTTP.
-import type {
-	ILoadOptionsFunctions,
-	INodeParameters,
-	INodePropertyOptions,
-	INodeType,
-} from 'n8n-workflow';
+import type { ILoadOptionsFunctions, INodeParameters, INodePropertyOptions } from 'n8n-workflow';
 
 import {
+	apiRequests,
 	loadOptionsContext,
-	PACKAGE,
-	PackageNodeTypes,
 	SIM_AGENTS,
 	SIM_NUMBERS,
+	truedyNodeType,
 	useSimulator,
 } from '../../../support';
 
 const sim = useSimulator({ autoAdvance: false });
-const nodeType: INodeType = new PackageNodeTypes().getByName(`${PACKAGE}.truedy`);
+const nodeType = truedyNodeType();
 
-const agentRequests = () =>
-	sim.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/agents'));
+const agentRequests = () => apiRequests(sim, 'GET', /^\/agents/);
 
 async function getFromNumbers(agent: unknown): Promise<INodePropertyOptions[]> {
 	const context = loadOptionsContext({
