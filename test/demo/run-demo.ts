@@ -9,15 +9,24 @@
  * `npm run demo -- --keep-open` leaves n8n running and prints the editor URL and login.
  */
 import { formatRows } from '../e2e/data-table';
-import { itemsOut, LEAD_TABLE_VIEW, NODES, runLeadsFlow, startFlowEnvironment } from '../e2e/crm-flow';
+import {
+	itemsOut,
+	LEAD_TABLE_VIEW,
+	NODES,
+	runLeadsFlow,
+	startFlowEnvironment,
+} from '../e2e/crm-flow';
 import { triggerItem } from '../e2e/e2e-helpers';
 
 async function main() {
 	const keepOpen = process.argv.includes('--keep-open');
 	const started = Date.now();
 	const log = (line: string) => process.stderr.write(`  ${line}\n`);
-	const table = (rows: Array<Record<string, unknown>>) => formatRows(rows, LEAD_TABLE_VIEW.columns, LEAD_TABLE_VIEW);
-	console.log('Starting the Truedy simulator and a real n8n server with n8n-nodes-truedy installed...');
+	const table = (rows: Array<Record<string, unknown>>) =>
+		formatRows(rows, LEAD_TABLE_VIEW.columns, LEAD_TABLE_VIEW);
+	console.log(
+		'Starting the Truedy simulator and a real n8n server with n8n-nodes-truedy installed...',
+	);
 	const env = await startFlowEnvironment({
 		port: keepOpen ? 5678 : undefined,
 		log,
@@ -32,7 +41,9 @@ async function main() {
 		console.log(`Data table "${env.leads.name}" (id ${env.leads.id}) before:\n`);
 		console.log(table(await env.leads.rows()) + '\n');
 
-		console.log(`Running "${env.workflows.place.name}" on the server (as the editor's Execute workflow button)...`);
+		console.log(
+			`Running "${env.workflows.place.name}" on the server (as the editor's Execute workflow button)...`,
+		);
 		const result = await runLeadsFlow(env);
 		console.log(`\nData table "${env.leads.name}" after:\n`);
 		console.log(table(result.rows) + '\n');
@@ -43,18 +54,27 @@ async function main() {
 			// Resolved outputs name the Truedy call id; every output names the Ultravox one.
 			const execution = result.triggerExecutions.find((candidate) => {
 				const item = triggerItem(candidate);
-				return call !== undefined && (item?.callId === call.id || item?.ultravoxCallId === call.ultravox_call_id);
+				return (
+					call !== undefined &&
+					(item?.callId === call.id || item?.ultravoxCallId === call.ultravox_call_id)
+				);
 			});
 			const output = execution ? triggerItem(execution) : undefined;
-			const delivery = env.simulator.webhookDeliveries.find((d) => d.callId === check.callId && d.event === 'call.ended');
+			const delivery = env.simulator.webhookDeliveries.find(
+				(d) => d.callId === check.callId && d.event === 'call.ended',
+			);
 			console.log(
 				`  ${check.leadId}: ${check.verdict}${check.mismatches.length ? ` (${check.mismatches.join(', ')})` : ''}; ` +
 					`call ${call?.id ?? '(none)'}, webhook callId ${delivery?.ultravoxCallId ?? '(none)'} (Ultravox), ` +
 					`resolved by ${output?.resolution?.method ?? 'nothing'}, execution ${execution?.id ?? '(none)'} (${execution?.status ?? '-'})`,
 			);
 		}
-		const deliveries = env.simulator.webhookDeliveries.filter((d) => d.event === 'call.ended').length;
-		const writes = result.triggerExecutions.filter((execution) => itemsOut(execution, NODES.writeOutcome) > 0).length;
+		const deliveries = env.simulator.webhookDeliveries.filter(
+			(d) => d.event === 'call.ended',
+		).length;
+		const writes = result.triggerExecutions.filter(
+			(execution) => itemsOut(execution, NODES.writeOutcome) > 0,
+		).length;
 		console.log(
 			`\n${result.callsByLead.size} calls placed, ${deliveries} signed call.ended deliveries (passthrough shape), ` +
 				`${result.triggerExecutions.length} trigger executions, ${writes} row updates: ` +
@@ -63,7 +83,9 @@ async function main() {
 		);
 		if (result.counts.wrong > 0 || result.counts.right !== result.rows.length) process.exitCode = 1;
 		if (keepOpen) {
-			console.log(`\nn8n stays up: open ${env.n8n.baseUrl} and log in as ${env.n8n.owner.email} / ${env.n8n.owner.password}.`);
+			console.log(
+				`\nn8n stays up: open ${env.n8n.baseUrl} and log in as ${env.n8n.owner.email} / ${env.n8n.owner.password}.`,
+			);
 			console.log('Press Ctrl+C to stop n8n and the simulator.');
 			await new Promise<void>((resolve) => {
 				process.once('SIGINT', resolve);

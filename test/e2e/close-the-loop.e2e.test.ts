@@ -19,15 +19,16 @@
  */
 import { SIM_AGENTS, SIM_ULTRAVOX_AGENTS } from '../simulator/server';
 import type { SimulatorOptionsPatch, WebhookOptions } from '../simulator/server';
-import {
-	DEMO_LEADS,
-	itemsOut,
-	NODES,
-	runLeadsFlow,
-	startFlowEnvironment,
-} from './crm-flow';
+import { DEMO_LEADS, itemsOut, NODES, runLeadsFlow, startFlowEnvironment } from './crm-flow';
 import type { FlowEnvironment, FlowResult, RowVerdict } from './crm-flow';
-import { deliveryFor, e2eLog, executionBaseline, expectOnlySentinelSince, Timings, triggerItem } from './e2e-helpers';
+import {
+	deliveryFor,
+	e2eLog,
+	executionBaseline,
+	expectOnlySentinelSince,
+	Timings,
+	triggerItem,
+} from './e2e-helpers';
 
 const timings = new Timings();
 const tally: Array<[string, Record<RowVerdict, number>]> = [];
@@ -67,14 +68,20 @@ afterAll(async () => {
 }, 60_000);
 
 /** A clean simulator (start-up options plus `patch`) and the leads without outcomes. */
-async function freshCase(patch: SimulatorOptionsPatch = {}, webhook: Partial<WebhookOptions> = {}): Promise<void> {
+async function freshCase(
+	patch: SimulatorOptionsPatch = {},
+	webhook: Partial<WebhookOptions> = {},
+): Promise<void> {
 	const { simulator } = env!;
 	simulator.reset();
 	simulator.configure({ ...patch, webhook: { ...startupWebhook, ...webhook } });
 	await env!.resetLeads();
 }
 
-async function flow(label: string, options: Parameters<typeof runLeadsFlow>[1] = {}): Promise<FlowResult> {
+async function flow(
+	label: string,
+	options: Parameters<typeof runLeadsFlow>[1] = {},
+): Promise<FlowResult> {
 	const result = await timings.time(label, () => runLeadsFlow(env!, options));
 	tally.push([label, result.counts]);
 	return result;
@@ -87,7 +94,10 @@ function expectOneCallPerLead(result: FlowResult): void {
 		expect(call.variables.lead_id).toBe(leadId);
 		expect(call.agent_id).toBe(SIM_AGENTS.active);
 	}
-	expect(result.callsByLead.get('lead-1004')).toMatchObject({ status: 'failed', end_reason: 'unjoined' });
+	expect(result.callsByLead.get('lead-1004')).toMatchObject({
+		status: 'failed',
+		end_reason: 'unjoined',
+	});
 }
 
 /** Every row right, none wrong; the failed call's row says failed, the others ended. */
@@ -95,7 +105,12 @@ function expectEveryRowRight(result: FlowResult): void {
 	expect(result.checks.filter((check) => check.verdict !== 'right')).toEqual([]);
 	expect(result.counts).toEqual({ right: 4, wrong: 0, 'not updated': 0 });
 	const byLead = new Map(result.rows.map((row) => [row.lead_id, row]));
-	expect(byLead.get('lead-1004')).toMatchObject({ status: 'failed', end_reason: 'unjoined', summary: null, transcript: null });
+	expect(byLead.get('lead-1004')).toMatchObject({
+		status: 'failed',
+		end_reason: 'unjoined',
+		summary: null,
+		transcript: null,
+	});
 	for (const leadId of ['lead-1001', 'lead-1002', 'lead-1003']) {
 		const row = byLead.get(leadId)!;
 		expect(row).toMatchObject({ status: 'ended', end_reason: 'hangup', duration_seconds: 42 });
@@ -107,7 +122,9 @@ function expectEveryRowRight(result: FlowResult): void {
 /** Each trigger output is for a different placed call, tied to it the way `method` says. */
 function expectResolvedOutputs(result: FlowResult, method: 'truedy_id' | 'ultravox_call_id'): void {
 	expect(result.triggerExecutions).toHaveLength(4);
-	const placed = new Map([...result.callsByLead].map(([leadId, call]) => [call.id, { leadId, call }]));
+	const placed = new Map(
+		[...result.callsByLead].map(([leadId, call]) => [call.id, { leadId, call }]),
+	);
 	const seen = new Set<string>();
 	for (const execution of result.triggerExecutions) {
 		expect(execution.status).toBe('success');
@@ -124,7 +141,10 @@ function expectResolvedOutputs(result: FlowResult, method: 'truedy_id' | 'ultrav
 		});
 		// Passthrough deliveries name the Ultravox ids; flat ones name only Truedy's.
 		if (method === 'ultravox_call_id') {
-			expect(item).toMatchObject({ ultravoxCallId: own!.call.ultravox_call_id, ultravoxAgentId: SIM_ULTRAVOX_AGENTS.active });
+			expect(item).toMatchObject({
+				ultravoxCallId: own!.call.ultravox_call_id,
+				ultravoxAgentId: SIM_ULTRAVOX_AGENTS.active,
+			});
 		}
 		expect(itemsOut(execution, NODES.writeOutcome)).toBe(1);
 		expect(itemsOut(execution, NODES.noLead)).toBe(0);
@@ -134,7 +154,9 @@ function expectResolvedOutputs(result: FlowResult, method: 'truedy_id' | 'ultrav
 
 /** The deliveries were in the passthrough shape: data.call.callId is the Ultravox id, never the Truedy one. */
 function expectPassthroughDeliveries(): void {
-	const deliveries = env!.simulator.webhookDeliveries.filter((delivery) => delivery.event === 'call.ended');
+	const deliveries = env!.simulator.webhookDeliveries.filter(
+		(delivery) => delivery.event === 'call.ended',
+	);
 	expect(deliveries.length).toBeGreaterThanOrEqual(4);
 	for (const delivery of deliveries) {
 		const body = JSON.parse(delivery.rawBody);
@@ -146,7 +168,7 @@ function expectPassthroughDeliveries(): void {
 	}
 }
 
-test('passthrough deliveries, calls expose ultravox_call_id: every row gets its own call\'s outcome', async () => {
+test("passthrough deliveries, calls expose ultravox_call_id: every row gets its own call's outcome", async () => {
 	await freshCase({ exposeUltravoxIds: true });
 	const result = await flow('passthrough, ultravox_call_id exposed');
 	expectOneCallPerLead(result);
@@ -156,8 +178,13 @@ test('passthrough deliveries, calls expose ultravox_call_id: every row gets its 
 });
 
 test("the trigger's Agent IDs filter with the Truedy agent id takes these calls and ignores another agent's", async () => {
-	await freshCase({ exposeUltravoxIds: true }, { url: env!.n8n.webhookUrl(`${FILTERED_WEBHOOK_ID}/webhook`) });
-	const result = await flow('passthrough, exposed, Agent IDs filter = Truedy agent id', { endedWorkflowId: filtered.id });
+	await freshCase(
+		{ exposeUltravoxIds: true },
+		{ url: env!.n8n.webhookUrl(`${FILTERED_WEBHOOK_ID}/webhook`) },
+	);
+	const result = await flow('passthrough, exposed, Agent IDs filter = Truedy agent id', {
+		endedWorkflowId: filtered.id,
+	});
 	expectOneCallPerLead(result);
 	expectResolvedOutputs(result, 'ultravox_call_id');
 	expectEveryRowRight(result);
@@ -165,19 +192,26 @@ test("the trigger's Agent IDs filter with the Truedy agent id takes these calls 
 	// Another agent calls Sarah with her lead_id: its end is answered and starts nothing, so her row
 	// keeps her own call's outcome.
 	const before = await executionBaseline(env!.n8n, filtered.id);
-	const intruder = await placeCall(SIM_AGENTS.leadQualifier, '+14155550123', { lead_id: 'lead-1001', first_name: 'Intruder' });
+	const intruder = await placeCall(SIM_AGENTS.leadQualifier, '+14155550123', {
+		lead_id: 'lead-1001',
+		first_name: 'Intruder',
+	});
 	const delivery = await deliveryFor(env!.simulator, intruder);
 	expect(delivery.status).toBe(204);
 	const rows = await env!.leads.rows();
 	expect(rows).toEqual(result.rows);
-	expect((await env!.n8n.listExecutions(filtered.id)).filter((execution) => !before.has(execution.id))).toEqual([]);
+	expect(
+		(await env!.n8n.listExecutions(filtered.id)).filter((execution) => !before.has(execution.id)),
+	).toEqual([]);
 });
 
 test('with every delivery sent twice (Truedy delivers at least once) each row is written once', async () => {
 	await freshCase({ exposeUltravoxIds: true }, { duplicates: 1 });
 	const result = await flow('passthrough, exposed, every delivery twice');
 	for (const [, call] of result.callsByLead) {
-		const copies = env!.simulator.webhookDeliveries.filter((delivery) => delivery.callId === call.id && delivery.event === 'call.ended');
+		const copies = env!.simulator.webhookDeliveries.filter(
+			(delivery) => delivery.callId === call.id && delivery.event === 'call.ended',
+		);
 		expect(copies).toHaveLength(2);
 		expect(new Set(copies.map((copy) => copy.rawBody)).size).toBe(1);
 	}
@@ -185,11 +219,13 @@ test('with every delivery sent twice (Truedy delivers at least once) each row is
 	expectEveryRowRight(result);
 	// No late execution from a second copy: a later genuine call must be the only new one.
 	const after = await executionBaseline(env!.n8n, env!.endedWorkflowId);
-	const sentinel = await timings.time('no-execution proof (sentinel call)', () => expectOnlySentinelSince(env!, after));
+	const sentinel = await timings.time('no-execution proof (sentinel call)', () =>
+		expectOnlySentinelSince(env!, after),
+	);
 	expect(itemsOut(sentinel, NODES.noLead)).toBe(1); // a call placed without lead_id touches no row
 });
 
-test('flat deliveries (Truedy ids): every row gets its own call\'s outcome', async () => {
+test("flat deliveries (Truedy ids): every row gets its own call's outcome", async () => {
 	await freshCase({}, { payloadShape: 'flat' });
 	const result = await flow('flat shape, Truedy ids');
 	expectOneCallPerLead(result);
@@ -225,17 +261,23 @@ test('passthrough, calls without ultravox_call_id: no row is touched and the out
 	expectOneCallPerLead(fallback);
 	expectEveryRowRight(fallback);
 	// The trigger still ran for these calls, and still touched nothing.
-	for (const execution of fallback.triggerExecutions) expect(itemsOut(execution, NODES.writeOutcome)).toBe(0);
+	for (const execution of fallback.triggerExecutions)
+		expect(itemsOut(execution, NODES.writeOutcome)).toBe(0);
 });
 
 /** Places a call straight through the simulator's API (not through n8n); returns its Truedy id. */
-async function placeCall(agentId: string, phone: string, variables: Record<string, string>): Promise<string> {
+async function placeCall(
+	agentId: string,
+	phone: string,
+	variables: Record<string, string>,
+): Promise<string> {
 	const { simulator } = env!;
 	const response = await fetch(`${simulator.baseUrl}/calls`, {
 		method: 'POST',
 		headers: { authorization: `Bearer ${simulator.apiKey}`, 'content-type': 'application/json' },
 		body: JSON.stringify({ agent_id: agentId, phone_number: phone, variables }),
 	});
-	if (response.status !== 201) throw new Error(`POST /calls: HTTP ${response.status} ${await response.text()}`);
+	if (response.status !== 201)
+		throw new Error(`POST /calls: HTTP ${response.status} ${await response.text()}`);
 	return ((await response.json()) as { data: { id: string } }).data.id;
 }

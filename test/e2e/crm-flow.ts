@@ -72,7 +72,9 @@ export function withLeadsTable<T extends { nodes: any[] }>(workflow: T, tableId:
 }
 
 export function triggerWebhookPath(workflow: any): string {
-	const trigger = workflow.nodes.find((node: any) => node.type === 'n8n-nodes-truedy.truedyTrigger');
+	const trigger = workflow.nodes.find(
+		(node: any) => node.type === 'n8n-nodes-truedy.truedyTrigger',
+	);
 	if (!trigger?.webhookId) throw new Error('the example has no Truedy Trigger with a webhookId');
 	return `${trigger.webhookId}/webhook`;
 }
@@ -107,10 +109,30 @@ export interface Lead {
  * simulator never answers numbers ending in 0000, so Jonas's call fails (`unjoined`).
  */
 export const DEMO_LEADS: Lead[] = [
-	{ lead_id: 'lead-1001', name: 'Sarah', phone: '+1 415 555 0123', appointment: 'April 10th at 2:00 PM' },
-	{ lead_id: 'lead-1002', name: 'Omar', phone: '(415) 555-0199', appointment: 'April 11th at 9:30 AM' },
-	{ lead_id: 'lead-1003', name: 'Mei', phone: '+44 20 7946 0958', appointment: 'April 12th at 4:15 PM' },
-	{ lead_id: 'lead-1004', name: 'Jonas', phone: '+1 415 555 0000', appointment: 'April 13th at 11:00 AM' },
+	{
+		lead_id: 'lead-1001',
+		name: 'Sarah',
+		phone: '+1 415 555 0123',
+		appointment: 'April 10th at 2:00 PM',
+	},
+	{
+		lead_id: 'lead-1002',
+		name: 'Omar',
+		phone: '(415) 555-0199',
+		appointment: 'April 11th at 9:30 AM',
+	},
+	{
+		lead_id: 'lead-1003',
+		name: 'Mei',
+		phone: '+44 20 7946 0958',
+		appointment: 'April 12th at 4:15 PM',
+	},
+	{
+		lead_id: 'lead-1004',
+		name: 'Jonas',
+		phone: '+1 415 555 0000',
+		appointment: 'April 13th at 11:00 AM',
+	},
 ];
 
 /** The transcript as the examples store it: one `speaker: text` line per turn. */
@@ -146,7 +168,8 @@ export function checkRows(rows: Row[], callsByLead: Map<string, SimCall>): RowCh
 			row.recording_url === null &&
 			(row.truedy_call_id === null || row.truedy_call_id === call?.id);
 		if (untouched) return { leadId, verdict: 'not updated', mismatches: [], callId: call?.id };
-		if (!call) return { leadId, verdict: 'wrong', mismatches: ['no call was placed for this lead'] };
+		if (!call)
+			return { leadId, verdict: 'wrong', mismatches: ['no call was placed for this lead'] };
 		const expected: Record<string, unknown> = {
 			status: renderStatus(call.status, 'ended'),
 			end_reason: call.end_reason,
@@ -155,8 +178,15 @@ export function checkRows(rows: Row[], callsByLead: Map<string, SimCall>): RowCh
 			recording_url: call.recording_url,
 			truedy_call_id: call.id,
 		};
-		const mismatches = Object.keys(expected).filter((column) => (row[column] ?? null) !== (expected[column] ?? null));
-		return { leadId, verdict: mismatches.length === 0 ? 'right' : 'wrong', mismatches, callId: call.id };
+		const mismatches = Object.keys(expected).filter(
+			(column) => (row[column] ?? null) !== (expected[column] ?? null),
+		);
+		return {
+			leadId,
+			verdict: mismatches.length === 0 ? 'right' : 'wrong',
+			mismatches,
+			callId: call.id,
+		};
 	});
 }
 
@@ -188,10 +218,23 @@ export interface FlowEnvironment {
 }
 
 /** The simulator's Truedy API credential and a Truedy Webhook credential, under the examples' ids. */
-export function simulatorCredentials(simulator: TruedySimulator, signingSecret: string): CredentialImport[] {
+export function simulatorCredentials(
+	simulator: TruedySimulator,
+	signingSecret: string,
+): CredentialImport[] {
 	return [
-		{ id: TRUEDY_API_CREDENTIAL_ID, name: 'Truedy (simulator)', type: 'truedyApi', data: { apiKey: simulator.apiKey, baseUrl: simulator.baseUrl } },
-		{ id: TRUEDY_WEBHOOK_CREDENTIAL_ID, name: 'Truedy Webhook (simulator)', type: 'truedyWebhookApi', data: { signingSecret } },
+		{
+			id: TRUEDY_API_CREDENTIAL_ID,
+			name: 'Truedy (simulator)',
+			type: 'truedyApi',
+			data: { apiKey: simulator.apiKey, baseUrl: simulator.baseUrl },
+		},
+		{
+			id: TRUEDY_WEBHOOK_CREDENTIAL_ID,
+			name: 'Truedy Webhook (simulator)',
+			type: 'truedyWebhookApi',
+			data: { signingSecret },
+		},
 	];
 }
 
@@ -237,7 +280,8 @@ export async function startFlowEnvironment(
 			wait: withLeadsTable(readExample(WAIT_FOR_OUTCOME_WORKFLOW), leads.id),
 		};
 		const extra = options.publishAlso?.(workflows) ?? [];
-		for (const workflow of [workflows.place, workflows.ended, workflows.wait, ...extra]) await createWorkflow(n8n, workflow);
+		for (const workflow of [workflows.place, workflows.ended, workflows.wait, ...extra])
+			await createWorkflow(n8n, workflow);
 		for (const workflow of [workflows.ended, ...extra]) await publishNow(n8n, workflow.id);
 		return {
 			install,
@@ -267,7 +311,12 @@ export async function startFlowEnvironment(
  */
 export async function createWorkflow(n8n: N8nServer, workflow: any): Promise<void> {
 	const { name, nodes, connections, settings } = workflow;
-	const created = await n8n.api<{ id: string }>('POST', '/workflows', { name, nodes, connections, settings });
+	const created = await n8n.api<{ id: string }>('POST', '/workflows', {
+		name,
+		nodes,
+		connections,
+		settings,
+	});
 	workflow.id = created.id;
 }
 
@@ -322,17 +371,33 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * does (POST /rest/workflows/{id}/run), and waits for the execution to finish. The server, not the
  * CLI: `n8n execute` does not load the Data Table module.
  */
-export async function runOnServer(n8n: N8nServer, workflow: any, timeoutMs = 120_000): Promise<ExecutionWithData> {
+export async function runOnServer(
+	n8n: N8nServer,
+	workflow: any,
+	timeoutMs = 120_000,
+): Promise<ExecutionWithData> {
 	const trigger = workflow.nodes.find((node: any) => node.type === 'n8n-nodes-base.manualTrigger');
 	if (!trigger) throw new Error(`workflow ${workflow.id} has no Manual Trigger`);
-	const { executionId } = await n8n.rest<{ executionId: string }>('POST', `/workflows/${workflow.id}/run`, {
-		triggerToStartFrom: { name: trigger.name },
-	});
+	const { executionId } = await n8n.rest<{ executionId: string }>(
+		'POST',
+		`/workflows/${workflow.id}/run`,
+		{
+			triggerToStartFrom: { name: trigger.name },
+		},
+	);
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const execution = await n8n.getExecution(executionId, true).catch(() => undefined);
-		if (execution?.data && !['new', 'running', 'waiting'].includes(execution.status) && execution.stoppedAt) return execution as ExecutionWithData;
-		if (Date.now() > deadline) throw new Error(`execution ${executionId} of ${workflow.id} did not finish within ${timeoutMs} ms`);
+		if (
+			execution?.data &&
+			!['new', 'running', 'waiting'].includes(execution.status) &&
+			execution.stoppedAt
+		)
+			return execution as ExecutionWithData;
+		if (Date.now() > deadline)
+			throw new Error(
+				`execution ${executionId} of ${workflow.id} did not finish within ${timeoutMs} ms`,
+			);
 		await sleep(250);
 	}
 }
@@ -356,23 +421,38 @@ export interface FlowResult {
  */
 export async function runLeadsFlow(
 	env: FlowEnvironment,
-	options: { workflow?: any; callNode?: string; endedWorkflowId?: string; expectedTriggerRuns?: number; timeoutMs?: number } = {},
+	options: {
+		workflow?: any;
+		callNode?: string;
+		endedWorkflowId?: string;
+		expectedTriggerRuns?: number;
+		timeoutMs?: number;
+	} = {},
 ): Promise<FlowResult> {
 	const workflow = options.workflow ?? env.workflows.place;
 	const callNode = options.callNode ?? NODES.callLead;
 	const endedWorkflowId = options.endedWorkflowId ?? env.endedWorkflowId;
 	const timeoutMs = options.timeoutMs ?? 60_000;
-	const earlier = new Set((await env.n8n.listExecutions(endedWorkflowId)).map((execution) => execution.id));
+	const earlier = new Set(
+		(await env.n8n.listExecutions(endedWorkflowId)).map((execution) => execution.id),
+	);
 	const run = await runOnServer(env.n8n, workflow);
 	if (run.status !== 'success') {
-		throw new Error(`${workflow.name} ended ${run.status}: ${JSON.stringify(run.data?.resultData?.error)}`);
+		throw new Error(
+			`${workflow.name} ended ${run.status}: ${JSON.stringify(run.data?.resultData?.error)}`,
+		);
 	}
 	const leadsCalled = nodeOutput(run, NODES.leadsToCall).map((item) => String(item.json.lead_id));
 	const calls = nodeOutput(run, callNode).map((item) => item.json as { id: string });
 	const expected = options.expectedTriggerRuns ?? calls.length;
-	const all = expected > 0 ? await env.n8n.waitForExecutions(endedWorkflowId, earlier.size + expected, timeoutMs) : [];
+	const all =
+		expected > 0
+			? await env.n8n.waitForExecutions(endedWorkflowId, earlier.size + expected, timeoutMs)
+			: [];
 	const fresh = all.filter((execution) => !earlier.has(execution.id));
-	const triggerExecutions = await Promise.all(fresh.map((execution) => env.n8n.getExecution(execution.id, true)));
+	const triggerExecutions = await Promise.all(
+		fresh.map((execution) => env.n8n.getExecution(execution.id, true)),
+	);
 	triggerExecutions.sort((a, b) => Number(a.id) - Number(b.id));
 
 	const callsByLead = new Map<string, SimCall>();
@@ -386,16 +466,32 @@ export async function runLeadsFlow(
 }
 
 /** How many items a node put out in an execution (0 when it did not run). */
-export function itemsOut(execution: Pick<ExecutionSummary, 'data'>, node: string, output = 0): number {
+export function itemsOut(
+	execution: Pick<ExecutionSummary, 'data'>,
+	node: string,
+	output = 0,
+): number {
 	return execution.data?.resultData?.runData?.[node]?.[0]?.data?.main?.[output]?.length ?? 0;
 }
 
 /** The leads table as the demo prints it: long values cut, the transcript as its line count. */
 export const LEAD_TABLE_VIEW = {
-	columns: ['lead_id', 'name', 'phone', 'status', 'end_reason', 'summary', 'transcript', 'recording_url', 'truedy_call_id'],
+	columns: [
+		'lead_id',
+		'name',
+		'phone',
+		'status',
+		'end_reason',
+		'summary',
+		'transcript',
+		'recording_url',
+		'truedy_call_id',
+	],
 	format: {
-		transcript: (value: unknown) => (typeof value === 'string' && value ? `${value.split('\n').length} lines` : '·'),
-		recording_url: (value: unknown) => (typeof value === 'string' && value ? `…/${value.split('/').pop()!.split('?')[0]}` : '·'),
+		transcript: (value: unknown) =>
+			typeof value === 'string' && value ? `${value.split('\n').length} lines` : '·',
+		recording_url: (value: unknown) =>
+			typeof value === 'string' && value ? `…/${value.split('/').pop()!.split('?')[0]}` : '·',
 	},
 	maxCell: 36,
 };

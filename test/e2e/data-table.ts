@@ -34,12 +34,23 @@ export interface DataTable {
 }
 
 /** Creates a table in the API key owner's personal project, where imported workflows live too. */
-export async function createDataTable(n8n: N8nServer, name: string, columns: ColumnSpec[]): Promise<DataTable> {
-	const created = await n8n.api<{ id: string; name: string; projectId: string }>('POST', '/data-tables', { name, columns });
+export async function createDataTable(
+	n8n: N8nServer,
+	name: string,
+	columns: ColumnSpec[],
+): Promise<DataTable> {
+	const created = await n8n.api<{ id: string; name: string; projectId: string }>(
+		'POST',
+		'/data-tables',
+		{ name, columns },
+	);
 	return openDataTable(n8n, { ...created, columns });
 }
 
-function openDataTable(n8n: N8nServer, table: { id: string; name: string; projectId: string; columns: ColumnSpec[] }): DataTable {
+function openDataTable(
+	n8n: N8nServer,
+	table: { id: string; name: string; projectId: string; columns: ColumnSpec[] },
+): DataTable {
 	const base = `/data-tables/${table.id}`;
 	return {
 		...table,
@@ -48,8 +59,15 @@ function openDataTable(n8n: N8nServer, table: { id: string; name: string; projec
 			const all: Row[] = [];
 			let cursor: string | null = null;
 			do {
-				const query = new URLSearchParams({ limit: '250', sortBy: 'id:asc', ...(cursor ? { cursor } : {}) });
-				const page: { data: Row[]; nextCursor: string | null } = await n8n.api('GET', `${base}/rows?${query.toString()}`);
+				const query = new URLSearchParams({
+					limit: '250',
+					sortBy: 'id:asc',
+					...(cursor ? { cursor } : {}),
+				});
+				const page: { data: Row[]; nextCursor: string | null } = await n8n.api(
+					'GET',
+					`${base}/rows?${query.toString()}`,
+				);
 				all.push(...page.data);
 				cursor = page.nextCursor;
 			} while (cursor);
@@ -82,7 +100,15 @@ export function formatRows(
 		return flat.length > maxCell ? `${flat.slice(0, maxCell - 1)}…` : flat;
 	};
 	const cells = rows.map((row) => columns.map((column) => text(column, row[column])));
-	const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i].length)));
-	const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i])).join('  ').trimEnd();
-	return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...cells.map(line)].join('\n');
+	const widths = columns.map((column, i) =>
+		Math.max(column.length, ...cells.map((line) => line[i].length)),
+	);
+	const line = (values: string[]) =>
+		values
+			.map((value, i) => value.padEnd(widths[i]))
+			.join('  ')
+			.trimEnd();
+	return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...cells.map(line)].join(
+		'\n',
+	);
 }
