@@ -9,6 +9,7 @@
  * - loadOptionsContext for the editor's pickers (load-options.ts)
  * - startTriggerHarness for the trigger over real HTTP (webhook-engine.ts)
  * - startFaultProxy between the node and the simulator (fault-proxy.ts)
+ * - captureN8nLogger: n8n's Logger as jest mocks (n8n-logger.ts)
  * - fast-check generators of bad input (generators.ts)
  */
 export * from './engine';
@@ -16,6 +17,7 @@ export * from './fault-proxy';
 export * from './generators';
 export * from './leads';
 export * from './load-options';
+export * from './n8n-logger';
 export * from './simulator';
 export * from './time';
 export * from './truedy';
