@@ -1,4 +1,3 @@
-/* eslint-disable */
 // The Truedy Trigger ties each call event to the Truedy call (and so to the lead) it was placed for,
 // through n8n's real engine (test/support/webhook-engine.ts) and the simulator over real HTTP.
 //
@@ -9,13 +8,20 @@
 // - passthrough, calls without ultravox_call_id (no documented example shows it): unresolved, with
 //   a reason, never a wrong call;
 // - flat: the older doc example with Truedy ids → resolved by truedy_id.
+import fs from 'fs';
+import path from 'path';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { clearResolveCache, RESOLVE_LIMITS } from '../nodes/Truedy/trigger/resolve';
 import { overrideRetryPolicyForTests } from '../nodes/Truedy/transport/retry';
-import { captureN8nLogger } from './support/n8n-logger';
-import { startTriggerHarness, TriggerExecution, TriggerHarness } from './support/webhook-engine';
-import { SIM_AGENTS, SIM_ULTRAVOX_AGENTS, startSimulator, TruedySimulator, ultravoxCallIdOf } from './simulator/server';
+import {
+	captureN8nLogger,
+	startTriggerHarness,
+	useSimulator,
+	type TriggerExecution,
+	type TriggerHarness,
+} from './support';
+import { SIM_AGENTS, SIM_ULTRAVOX_AGENTS, ultravoxCallIdOf } from './simulator/server';
 import type { SimCall, WebhookPayloadShape } from './simulator/types';
 import { buildCallEndedEvent, deliverWebhook } from './simulator/webhooks';
 
@@ -32,32 +38,38 @@ interface Mode {
 }
 
 const MODES: Mode[] = [
-	{ name: 'passthrough, calls expose ultravox_call_id', shape: 'ultravox', expose: true, method: 'ultravox_call_id' },
-	{ name: 'passthrough, calls without ultravox_call_id', shape: 'ultravox', expose: false, method: null },
+	{
+		name: 'passthrough, calls expose ultravox_call_id',
+		shape: 'ultravox',
+		expose: true,
+		method: 'ultravox_call_id',
+	},
+	{
+		name: 'passthrough, calls without ultravox_call_id',
+		shape: 'ultravox',
+		expose: false,
+		method: null,
+	},
 	{ name: 'flat payload with Truedy ids', shape: 'flat', expose: false, method: 'truedy_id' },
 ];
 const each = test.each(MODES.map((mode) => [mode.name, mode] as const));
 
-let sim: TruedySimulator;
+const sim = useSimulator({ callTimings: FAST });
 const harnesses: TriggerHarness[] = [];
 
-beforeAll(async () => {
-	sim = await startSimulator({ callTimings: FAST });
-});
-afterAll(() => sim.close());
-
 beforeEach(() => {
-	sim.reset();
 	clearResolveCache();
 	jest.clearAllMocks();
 });
 
 afterEach(async () => {
-	sim.reset();
 	await Promise.all(harnesses.splice(0).map((h) => h.close()));
 });
 
-async function harness(parameters: INodeParameters = {}, withApiCredential = true): Promise<TriggerHarness> {
+async function harness(
+	parameters: INodeParameters = {},
+	withApiCredential = true,
+): Promise<TriggerHarness> {
 	const h = await startTriggerHarness({
 		parameters,
 		credentials: {
@@ -99,14 +111,20 @@ function wrongOutputs(executions: TriggerExecution[]): TriggerExecution[] {
 		const resolution = e.json.resolution as IDataObject;
 		if (!resolution.resolved) return false;
 		const truth = truthOf(e);
-		return !truth || e.json.callId !== truth.id || (e.json.variables as IDataObject).lead_id !== truth.variables.lead_id;
+		return (
+			!truth ||
+			e.json.callId !== truth.id ||
+			(e.json.variables as IDataObject).lead_id !== truth.variables.lead_id
+		);
 	});
 }
 
-const getsOf = (path: RegExp) => sim.requests.filter((r) => r.method === 'GET' && path.test(r.path));
+const getsOf = (path: RegExp) =>
+	sim.requests.filter((r) => r.method === 'GET' && path.test(r.path));
 const LIST = /^\/calls$/;
 const ONE_CALL = /^\/calls\/[^/]+$/;
-const warnLines = () => logger.warn.mock.calls.filter(([message]) => String(message).includes('could not tie'));
+const warnLines = () =>
+	logger.warn.mock.calls.filter(([message]) => String(message).includes('could not tie'));
 
 describe('every call outcome reaches the lead it was placed for', () => {
 	each('%s', async (_name, mode) => {
@@ -115,7 +133,13 @@ describe('every call outcome reaches the lead it was placed for', () => {
 		const placed = [];
 		for (let i = 0; i < 12; i++) {
 			const agent = i % 2 ? SIM_AGENTS.leadQualifier : SIM_AGENTS.active;
-			placed.push(await placeCall({ agent_id: agent, phone_number: phone(i), variables: { lead_id: `lead-${i}` } }));
+			placed.push(
+				await placeCall({
+					agent_id: agent,
+					phone_number: phone(i),
+					variables: { lead_id: `lead-${i}` },
+				}),
+			);
 		}
 		const executions = await h.waitForExecutions(12, 10_000);
 
@@ -142,7 +166,11 @@ describe('every call outcome reaches the lead it was placed for', () => {
 					ultravoxAgentId: truth.ultravox_agent_id,
 					variables: {},
 					phoneNumber: null,
-					resolution: { resolved: false, method: null, reason: expect.stringContaining('carry no ultravox_call_id') },
+					resolution: {
+						resolved: false,
+						method: null,
+						reason: expect.stringContaining('carry no ultravox_call_id'),
+					},
 				});
 			}
 		}
@@ -150,19 +178,35 @@ describe('every call outcome reaches the lead it was placed for', () => {
 		// One warn line per unresolved delivery, none otherwise.
 		expect(warnLines()).toHaveLength(mode.method ? 0 : 12);
 		// An Ultravox id is never sent to GET /calls/{id}.
-		const ultravoxIds = new Set(placed.map((p) => ultravoxCallIdOf(sim.calls.get(p.id as string)!)));
-		expect(getsOf(ONE_CALL).filter((r) => ultravoxIds.has(r.path.slice('/calls/'.length)))).toEqual([]);
+		const ultravoxIds = new Set(
+			placed.map((p) => ultravoxCallIdOf(sim.calls.get(p.id as string)!)),
+		);
+		expect(getsOf(ONE_CALL).filter((r) => ultravoxIds.has(r.path.slice('/calls/'.length)))).toEqual(
+			[],
+		);
 	});
 
 	each('%s: a call.started delivery resolves too', async (_name, mode) => {
 		const h = await harness({ events: ['call.started'] });
 		useMode(mode, h);
-		sim.configure({ webhook: { url: h.url, secret: SECRET, payloadShape: mode.shape, events: ['call.started'] } });
-		const call = await placeCall({ phone_number: phone(1), variables: { lead_id: 'lead-started' } });
+		sim.configure({
+			webhook: { url: h.url, secret: SECRET, payloadShape: mode.shape, events: ['call.started'] },
+		});
+		const call = await placeCall({
+			phone_number: phone(1),
+			variables: { lead_id: 'lead-started' },
+		});
 		const [execution] = await h.waitForExecutions(1);
 		expect(execution.json.event).toBe('call.started');
-		expect(execution.json.resolution).toMatchObject({ resolved: mode.method !== null, method: mode.method });
-		if (mode.method) expect(execution.json).toMatchObject({ callId: call.id, variables: { lead_id: 'lead-started' } });
+		expect(execution.json.resolution).toMatchObject({
+			resolved: mode.method !== null,
+			method: mode.method,
+		});
+		if (mode.method)
+			expect(execution.json).toMatchObject({
+				callId: call.id,
+				variables: { lead_id: 'lead-started' },
+			});
 	});
 });
 
@@ -171,12 +215,18 @@ describe('the Agent IDs filter matches what the user knows', () => {
 		const h = await harness({ filters: { agentIds: SIM_AGENTS.leadQualifier } });
 		useMode(mode, h);
 		for (let i = 0; i < 6; i++) {
-			await placeCall({ agent_id: i % 2 ? SIM_AGENTS.leadQualifier : SIM_AGENTS.active, phone_number: phone(i), variables: { lead_id: `lead-${i}` } });
+			await placeCall({
+				agent_id: i % 2 ? SIM_AGENTS.leadQualifier : SIM_AGENTS.active,
+				phone_number: phone(i),
+				variables: { lead_id: `lead-${i}` },
+			});
 		}
 		await sim.waitFor((s) => s.webhookDeliveries.length >= 6, 5000);
 		await h.idle();
 
-		const ignored = logger.info.mock.calls.filter(([message]) => String(message).includes('ignored a delivery'));
+		const ignored = logger.info.mock.calls.filter(([message]) =>
+			String(message).includes('ignored a delivery'),
+		);
 		if (mode.method) {
 			expect(h.executions).toHaveLength(3);
 			expect(h.executions.every((e) => e.json.agentId === SIM_AGENTS.leadQualifier)).toBe(true);
@@ -187,7 +237,9 @@ describe('the Agent IDs filter matches what the user knows', () => {
 			// Without a resolved call the Truedy agent is unknown: nothing passes, and the info log says why.
 			expect(h.executions).toHaveLength(0);
 			expect(ignored).toHaveLength(6);
-			expect(String(ignored[0][0])).toMatch(/Ultravox agent .* its Truedy agent is unknown \(.*ultravox_call_id/);
+			expect(String(ignored[0][0])).toMatch(
+				/Ultravox agent .* its Truedy agent is unknown \(.*ultravox_call_id/,
+			);
 		}
 	});
 
@@ -195,21 +247,30 @@ describe('the Agent IDs filter matches what the user knows', () => {
 		const h = await harness({ filters: { agentIds: SIM_ULTRAVOX_AGENTS.leadQualifier } });
 		useMode(mode, h);
 		for (let i = 0; i < 4; i++) {
-			await placeCall({ agent_id: i % 2 ? SIM_AGENTS.leadQualifier : SIM_AGENTS.active, phone_number: phone(i) });
+			await placeCall({
+				agent_id: i % 2 ? SIM_AGENTS.leadQualifier : SIM_AGENTS.active,
+				phone_number: phone(i),
+			});
 		}
 		await sim.waitFor((s) => s.webhookDeliveries.length >= 4, 5000);
 		await h.idle();
 		// The passthrough payload carries the Ultravox agent id; the flat one only the Truedy id, and
 		// Truedy's call objects do not say which Ultravox agent they ran on.
 		expect(h.executions).toHaveLength(mode.shape === 'ultravox' ? 2 : 0);
-		expect(h.executions.every((e) => e.json.ultravoxAgentId === SIM_ULTRAVOX_AGENTS.leadQualifier)).toBe(true);
+		expect(
+			h.executions.every((e) => e.json.ultravoxAgentId === SIM_ULTRAVOX_AGENTS.leadQualifier),
+		).toBe(true);
 	});
 });
 
 describe('when a call cannot be resolved, the output says why and the log says so once', () => {
 	let restorePolicy: () => void;
 	beforeEach(() => {
-		restorePolicy = overrideRetryPolicyForTests({ baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 });
+		restorePolicy = overrideRetryPolicyForTests({
+			baseDelayMs: 5,
+			maxDelayMs: 20,
+			requestTimeoutMs: 2_000,
+		});
 	});
 	afterEach(() => restorePolicy());
 
@@ -218,7 +279,11 @@ describe('when a call cannot be resolved, the output says why and the log says s
 		useMode(mode, h);
 		await placeCall({ phone_number: phone(1) });
 		const [execution] = await h.waitForExecutions(1);
-		expect(execution.json.resolution).toEqual({ resolved: false, method: null, reason: expect.stringContaining('No Truedy API credential') });
+		expect(execution.json.resolution).toEqual({
+			resolved: false,
+			method: null,
+			reason: expect.stringContaining('No Truedy API credential'),
+		});
 		expect(sim.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
 		expect(warnLines()).toHaveLength(1);
 	});
@@ -228,24 +293,35 @@ describe('when a call cannot be resolved, the output says why and the log says s
 		useMode(mode, h);
 		await placeCall({ phone_number: phone(1) });
 		const [execution] = await h.waitForExecutions(1);
-		expect(execution.json.resolution).toEqual({ resolved: false, method: null, reason: 'Resolve Call is off' });
+		expect(execution.json.resolution).toEqual({
+			resolved: false,
+			method: null,
+			reason: 'Resolve Call is off',
+		});
 		expect(sim.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
 		expect(warnLines()).toHaveLength(0);
 	});
 
-	each('%s: the API keeps failing (one warn line per delivery, not per retry)', async (_name, mode) => {
-		const h = await harness();
-		useMode(mode, h);
-		sim.configure({ faults: { rules: [{ fault: 'status503', method: 'GET' }] } });
-		for (let i = 0; i < 3; i++) await placeCall({ phone_number: phone(i) });
-		const executions = await h.waitForExecutions(3, 10_000);
-		for (const e of executions) {
-			expect(e.json.resolution).toMatchObject({ resolved: false, method: null });
-			expect((e.json.resolution as IDataObject).reason).toMatch(mode.method === null && !mode.expose && mode.shape === 'ultravox' ? /Truedy API failed|ultravox_call_id/ : /Truedy API failed/);
-		}
-		expect(sim.faultCounts().status503).toBeGreaterThanOrEqual(4); // retried
-		expect(warnLines()).toHaveLength(3);
-	});
+	each(
+		'%s: the API keeps failing (one warn line per delivery, not per retry)',
+		async (_name, mode) => {
+			const h = await harness();
+			useMode(mode, h);
+			sim.configure({ faults: { rules: [{ fault: 'status503', method: 'GET' }] } });
+			for (let i = 0; i < 3; i++) await placeCall({ phone_number: phone(i) });
+			const executions = await h.waitForExecutions(3, 10_000);
+			for (const e of executions) {
+				expect(e.json.resolution).toMatchObject({ resolved: false, method: null });
+				expect((e.json.resolution as IDataObject).reason).toMatch(
+					mode.method === null && !mode.expose && mode.shape === 'ultravox'
+						? /Truedy API failed|ultravox_call_id/
+						: /Truedy API failed/,
+				);
+			}
+			expect(sim.faultCounts().status503).toBeGreaterThanOrEqual(4); // retried
+			expect(warnLines()).toHaveLength(3);
+		},
+	);
 
 	each('%s: the call was placed before the lookup window', async (_name, mode) => {
 		const h = await harness({ options: { callLookupMinutes: 5 } });
@@ -258,14 +334,24 @@ describe('when a call cannot be resolved, the output says why and the log says s
 		const [execution] = await h.waitForExecutions(1);
 		if (mode.method === 'truedy_id') {
 			// A Truedy id needs no window: GET /calls/{id}.
-			expect(execution.json).toMatchObject({ callId: call.id, variables: { lead_id: 'lead-old' }, resolution: { resolved: true } });
+			expect(execution.json).toMatchObject({
+				callId: call.id,
+				variables: { lead_id: 'lead-old' },
+				resolution: { resolved: true },
+			});
 		} else {
 			expect(execution.json.resolution).toMatchObject({ resolved: false, method: null });
 			// No call in the window at all, so whether calls carry ultravox_call_id cannot be told either.
-			expect((execution.json.resolution as IDataObject).reason).toMatch(/^No Truedy call created since .* has the call ID/);
+			expect((execution.json.resolution as IDataObject).reason).toMatch(
+				/^No Truedy call created since .* has the call ID/,
+			);
 			expect(execution.json.variables).toEqual({});
 		}
-		expect(getsOf(LIST).every((r) => Date.parse(String(r.query.created_after)) > Date.parse(call.created_at))).toBe(true);
+		expect(
+			getsOf(LIST).every(
+				(r) => Date.parse(String(r.query.created_after)) > Date.parse(call.created_at),
+			),
+		).toBe(true);
 	});
 
 	test('passthrough, calls expose ultravox_call_id: beyond the page bound the lookup stops and says so', async () => {
@@ -280,35 +366,51 @@ describe('when a call cannot be resolved, the output says why and the log says s
 		sim.requests.length = 0;
 		await deliverWebhook(h.url, buildCallEndedEvent(call, 'ultravox'), { secret: SECRET });
 		const [execution] = await h.waitForExecutions(1, 10_000);
-		expect(execution.json.resolution).toMatchObject({ resolved: false, reason: expect.stringContaining('None of the 500 most recent Truedy calls') });
+		expect(execution.json.resolution).toMatchObject({
+			resolved: false,
+			reason: expect.stringContaining('None of the 500 most recent Truedy calls'),
+		});
 		expect(getsOf(LIST)).toHaveLength(RESOLVE_LIMITS.maxPages);
 	}, 30_000);
 });
 
 describe('enrichment uses the resolved Truedy id', () => {
-	each('%s', async (_name, mode) => {
-		const h = await harness({ fetchCallDetails: true, transcriptWaitSeconds: 10 });
-		useMode(mode, h);
-		sim.configure({ transcriptDelayMs: 300 });
-		const call = await placeCall({ phone_number: phone(1), variables: { lead_id: 'lead-enriched', first_name: 'Grace' } });
-		const [execution] = await h.waitForExecutions(1, 10_000);
-		const gets = getsOf(ONE_CALL);
-		if (mode.method) {
-			expect(execution.json).toMatchObject({
-				callId: call.id,
-				variables: { lead_id: 'lead-enriched' },
-				transcript: expect.arrayContaining([expect.objectContaining({ text: expect.stringContaining('Grace') })]),
-				enrichment: { transcriptPending: false, error: null },
+	each(
+		'%s',
+		async (_name, mode) => {
+			const h = await harness({ fetchCallDetails: true, transcriptWaitSeconds: 10 });
+			useMode(mode, h);
+			sim.configure({ transcriptDelayMs: 300 });
+			const call = await placeCall({
+				phone_number: phone(1),
+				variables: { lead_id: 'lead-enriched', first_name: 'Grace' },
 			});
-			expect(gets.every((r) => r.path === `/calls/${call.id}`)).toBe(true);
-			// Polled no faster than the 5 s floor.
-			for (let i = 1; i < gets.length; i++) expect(gets[i].receivedAt - gets[i - 1].receivedAt).toBeGreaterThanOrEqual(5000);
-		} else {
-			expect(execution.json).toMatchObject({ transcript: null, enrichment: { fetches: 0, error: expect.stringContaining('The call was not fetched') } });
-			expect(gets).toHaveLength(0);
-			expect(warnLines()).toHaveLength(1);
-		}
-	}, 20_000);
+			const [execution] = await h.waitForExecutions(1, 10_000);
+			const gets = getsOf(ONE_CALL);
+			if (mode.method) {
+				expect(execution.json).toMatchObject({
+					callId: call.id,
+					variables: { lead_id: 'lead-enriched' },
+					transcript: expect.arrayContaining([
+						expect.objectContaining({ text: expect.stringContaining('Grace') }),
+					]),
+					enrichment: { transcriptPending: false, error: null },
+				});
+				expect(gets.every((r) => r.path === `/calls/${call.id}`)).toBe(true);
+				// Polled no faster than the 5 s floor.
+				for (let i = 1; i < gets.length; i++)
+					expect(gets[i].receivedAt - gets[i - 1].receivedAt).toBeGreaterThanOrEqual(5000);
+			} else {
+				expect(execution.json).toMatchObject({
+					transcript: null,
+					enrichment: { fetches: 0, error: expect.stringContaining('The call was not fetched') },
+				});
+				expect(gets).toHaveLength(0);
+				expect(warnLines()).toHaveLength(1);
+			}
+		},
+		20_000,
+	);
 });
 
 interface Spread {
@@ -342,8 +444,15 @@ interface BurstNumbers {
 
 const burstNumbers: BurstNumbers[] = [];
 
+/** The measured numbers, for the README and reports: test-results/trigger-resolve-burst.json. */
 afterAll(() => {
-	if (burstNumbers.length) console.log(`Burst of ${burstNumbers[0].deliveries} deliveries:\n${JSON.stringify(burstNumbers, null, 2)}`);
+	if (burstNumbers.length === 0) return;
+	const dir = path.join(__dirname, '..', 'test-results');
+	fs.mkdirSync(dir, { recursive: true });
+	fs.writeFileSync(
+		path.join(dir, 'trigger-resolve-burst.json'),
+		`${JSON.stringify(burstNumbers, null, 2)}\n`,
+	);
 });
 
 describe.each([
@@ -356,84 +465,99 @@ describe.each([
 	const resolving = !('resolveCall' in parameters);
 	const enriching = 'fetchCallDetails' in parameters;
 
-	each('%s', async (_name, mode) => {
-		const h = await harness({ ...parameters });
-		useMode(mode);
-		const leads: SimCall[] = [];
-		for (let i = 0; i < BURST + NOISE; i++) {
-			const isLead = i % 5 < 2; // interleaved: 2 of every 5 calls are burst calls
-			const placed = await placeCall({ phone_number: phone(i), variables: isLead ? { lead_id: `lead-${i}` } : {} });
-			if (isLead) leads.push(sim.calls.get(placed.id as string)!);
-		}
-		expect(leads).toHaveLength(BURST);
-		await sim.waitFor((s) => [...s.calls.values()].every((c) => c.status === 'ended'), 10_000);
-		// From here: Truedy's documented limit (100 requests a minute for the organisation) and some latency.
-		sim.configure({ rateLimit: {}, latencyMs: 25 });
-		sim.requests.length = 0;
+	each(
+		'%s',
+		async (_name, mode) => {
+			const h = await harness({ ...parameters });
+			useMode(mode);
+			const leads: SimCall[] = [];
+			for (let i = 0; i < BURST + NOISE; i++) {
+				const isLead = i % 5 < 2; // interleaved: 2 of every 5 calls are burst calls
+				const placed = await placeCall({
+					phone_number: phone(i),
+					variables: isLead ? { lead_id: `lead-${i}` } : {},
+				});
+				if (isLead) leads.push(sim.calls.get(placed.id as string)!);
+			}
+			expect(leads).toHaveLength(BURST);
+			await sim.waitFor((s) => [...s.calls.values()].every((c) => c.status === 'ended'), 10_000);
+			// From here: Truedy's documented limit (100 requests a minute for the organisation) and some latency.
+			sim.configure({ rateLimit: {}, latencyMs: 25 });
+			sim.requests.length = 0;
 
-		const sentAt = new Map<string, number>();
-		const started = Date.now();
-		const results = await Promise.all(
-			leads.map((call) => {
-				const envelope = buildCallEndedEvent(call, mode.shape);
-				sentAt.set(mode.shape === 'flat' ? call.id : ultravoxCallIdOf(call), Date.now());
-				return deliverWebhook(h.url, envelope, { secret: SECRET, timeoutMs: 10_000 });
-			}),
-		);
-		expect(results.every((r) => r.status === 204)).toBe(true);
-		const executions = await h.waitForExecutions(BURST, 60_000);
-		const wallMs = Date.now() - started;
+			const sentAt = new Map<string, number>();
+			const started = Date.now();
+			const results = await Promise.all(
+				leads.map((call) => {
+					const envelope = buildCallEndedEvent(call, mode.shape);
+					sentAt.set(mode.shape === 'flat' ? call.id : ultravoxCallIdOf(call), Date.now());
+					return deliverWebhook(h.url, envelope, { secret: SECRET, timeoutMs: 10_000 });
+				}),
+			);
+			expect(results.every((r) => r.status === 204)).toBe(true);
+			const executions = await h.waitForExecutions(BURST, 60_000);
+			const wallMs = Date.now() - started;
 
-		const webhookIdOf = (e: TriggerExecution) => (e.json.ultravoxCallId ?? e.json.callId) as string;
-		const startOf = (e: TriggerExecution) => new Date(e.run.startedAt).getTime();
-		const ackOf = (e: TriggerExecution) => h.requests.find((r) => r.rawBody.includes(webhookIdOf(e)))!.answeredAt!;
-		const numbers: BurstNumbers = {
-			mode: mode.name,
-			settings,
-			deliveries: BURST,
-			callsInWindow: BURST + NOISE,
-			listRequests: getsOf(LIST).length,
-			getRequests: getsOf(ONE_CALL).length,
-			rateLimited: sim.rateLimitedCount,
-			resolved: executions.filter((e) => (e.json.resolution as IDataObject).resolved).length,
-			wrong: wrongOutputs(executions).length,
-			msToStart: spread(executions.map((e) => startOf(e) - sentAt.get(webhookIdOf(e))!)),
-			msAfterAck: spread(executions.map((e) => startOf(e) - ackOf(e))),
-			wallMs,
-		};
-		burstNumbers.push(numbers);
+			const webhookIdOf = (e: TriggerExecution) =>
+				(e.json.ultravoxCallId ?? e.json.callId) as string;
+			const startOf = (e: TriggerExecution) => new Date(e.run.startedAt).getTime();
+			const ackOf = (e: TriggerExecution) =>
+				h.requests.find((r) => r.rawBody.includes(webhookIdOf(e)))!.answeredAt!;
+			const numbers: BurstNumbers = {
+				mode: mode.name,
+				settings,
+				deliveries: BURST,
+				callsInWindow: BURST + NOISE,
+				listRequests: getsOf(LIST).length,
+				getRequests: getsOf(ONE_CALL).length,
+				rateLimited: sim.rateLimitedCount,
+				resolved: executions.filter((e) => (e.json.resolution as IDataObject).resolved).length,
+				wrong: wrongOutputs(executions).length,
+				msToStart: spread(executions.map((e) => startOf(e) - sentAt.get(webhookIdOf(e))!)),
+				msAfterAck: spread(executions.map((e) => startOf(e) - ackOf(e))),
+				wallMs,
+			};
+			burstNumbers.push(numbers);
 
-		expect(numbers.wrong).toBe(0);
-		expect(new Set(executions.map((e) => e.json.callId)).size).toBe(BURST);
-		if (!resolving) {
-			expect(numbers.resolved).toBe(0);
-			expect(numbers.listRequests + numbers.getRequests).toBe(0);
-		} else if (enriching) {
-			// Enrichment reuses the listed call when it was read after the delivery arrived, and fetches
-			// the rest by Truedy id, once each (the transcripts are ready). A Truedy id is fetched at once:
-			// that one answer serves the resolution and the enrichment.
-			expect(numbers.resolved).toBe(mode.method ? BURST : 0);
-			expect(numbers.getRequests).toBeLessThanOrEqual(mode.method ? BURST : 0);
-			expect(numbers.listRequests).toBeLessThanOrEqual(mode.method === 'truedy_id' ? 0 : 2 * RESOLVE_LIMITS.maxPages);
-			if (mode.method === 'truedy_id') expect(numbers.getRequests).toBe(BURST);
-		} else if (mode.method === 'ultravox_call_id') {
-			expect(numbers.rateLimited).toBe(0);
-			expect(numbers.resolved).toBe(BURST);
-			// The 250 calls fit in 3 pages; coalesced lookups read them at most a few times, not once per delivery.
-			expect(numbers.listRequests).toBeLessThanOrEqual(2 * RESOLVE_LIMITS.maxPages);
-			expect(numbers.getRequests).toBe(0);
-			for (const e of executions) expect((e.json.variables as IDataObject).lead_id).toBe(truthOf(e)!.variables.lead_id);
-		} else if (mode.method === 'truedy_id') {
-			expect(numbers.rateLimited).toBe(0);
-			expect(numbers.resolved).toBe(BURST);
-			// The first delivery's GET /calls/{id}; those arriving meanwhile share pages of recent calls.
-			expect(numbers.listRequests + numbers.getRequests).toBeLessThanOrEqual(2 * RESOLVE_LIMITS.maxPages);
-			for (const e of executions) expect((e.json.variables as IDataObject).lead_id).toBe(truthOf(e)!.variables.lead_id);
-		} else {
-			expect(numbers.resolved).toBe(0);
-			expect(numbers.listRequests).toBe(1); // the first page shows the calls carry no ultravox_call_id
-			expect(numbers.getRequests).toBe(0);
-			expect(warnLines()).toHaveLength(BURST);
-		}
-	}, 150_000);
+			expect(numbers.wrong).toBe(0);
+			expect(new Set(executions.map((e) => e.json.callId)).size).toBe(BURST);
+			if (!resolving) {
+				expect(numbers.resolved).toBe(0);
+				expect(numbers.listRequests + numbers.getRequests).toBe(0);
+			} else if (enriching) {
+				// Enrichment reuses the listed call when it was read after the delivery arrived, and fetches
+				// the rest by Truedy id, once each (the transcripts are ready). A Truedy id is fetched at once:
+				// that one answer serves the resolution and the enrichment.
+				expect(numbers.resolved).toBe(mode.method ? BURST : 0);
+				expect(numbers.getRequests).toBeLessThanOrEqual(mode.method ? BURST : 0);
+				expect(numbers.listRequests).toBeLessThanOrEqual(
+					mode.method === 'truedy_id' ? 0 : 2 * RESOLVE_LIMITS.maxPages,
+				);
+				if (mode.method === 'truedy_id') expect(numbers.getRequests).toBe(BURST);
+			} else if (mode.method === 'ultravox_call_id') {
+				expect(numbers.rateLimited).toBe(0);
+				expect(numbers.resolved).toBe(BURST);
+				// The 250 calls fit in 3 pages; coalesced lookups read them at most a few times, not once per delivery.
+				expect(numbers.listRequests).toBeLessThanOrEqual(2 * RESOLVE_LIMITS.maxPages);
+				expect(numbers.getRequests).toBe(0);
+				for (const e of executions)
+					expect((e.json.variables as IDataObject).lead_id).toBe(truthOf(e)!.variables.lead_id);
+			} else if (mode.method === 'truedy_id') {
+				expect(numbers.rateLimited).toBe(0);
+				expect(numbers.resolved).toBe(BURST);
+				// The first delivery's GET /calls/{id}; those arriving meanwhile share pages of recent calls.
+				expect(numbers.listRequests + numbers.getRequests).toBeLessThanOrEqual(
+					2 * RESOLVE_LIMITS.maxPages,
+				);
+				for (const e of executions)
+					expect((e.json.variables as IDataObject).lead_id).toBe(truthOf(e)!.variables.lead_id);
+			} else {
+				expect(numbers.resolved).toBe(0);
+				expect(numbers.listRequests).toBe(1); // the first page shows the calls carry no ultravox_call_id
+				expect(numbers.getRequests).toBe(0);
+				expect(warnLines()).toHaveLength(BURST);
+			}
+		},
+		150_000,
+	);
 });

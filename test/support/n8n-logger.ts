@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Replaces n8n's Logger with jest mocks, so tests can read what a node logs. n8n-core resolves its
  * own copies of @n8n/di and @n8n/backend-common, so the Logger is set in those. Call at module
@@ -26,7 +25,8 @@ export function captureN8nLogger(): CapturedLogger {
 			return logger;
 		},
 	};
-	const fromCore = (name: string) => require(require.resolve(name, { paths: [path.dirname(require.resolve('n8n-core'))] }));
+	const fromCore = (name: string) =>
+		require(require.resolve(name, { paths: [path.dirname(require.resolve('n8n-core'))] }));
 	fromCore('@n8n/di').Container.set(fromCore('@n8n/backend-common').Logger, logger);
 	return logger;
 }

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Unit tests of the trigger's call resolution (trigger/resolve.ts) against a scripted Truedy API:
 // single flight, early stop, the page bound, the second lookup when the first predates the
 // delivery, the remembered "no ultravox_call_id", accounts kept apart, and never a wrong call.
@@ -7,7 +6,12 @@ import type { IDataObject, IHttpRequestOptions, IWebhookFunctions } from 'n8n-wo
 
 import { normalizeDelivery, TruedyDelivery } from '../../nodes/Truedy/trigger/delivery';
 import { TtlLru } from '../../nodes/Truedy/trigger/lru';
-import { clearResolveCache, RESOLVE_LIMITS, resolveDelivery, ResolveOptions } from '../../nodes/Truedy/trigger/resolve';
+import {
+	clearResolveCache,
+	RESOLVE_LIMITS,
+	resolveDelivery,
+	ResolveOptions,
+} from '../../nodes/Truedy/trigger/resolve';
 import { overrideRetryPolicyForTests } from '../../nodes/Truedy/transport/retry';
 
 interface Api {
@@ -25,7 +29,10 @@ function api(calls: IDataObject[] = []): Api {
 function context(server: Api, apiKey = 'truedy_key_a', withCredential = true) {
 	const warn = jest.fn();
 	const ctx = {
-		getNode: () => ({ name: 'Truedy Trigger', credentials: withCredential ? { truedyApi: { id: '1', name: 'Truedy' } } : {} }),
+		getNode: () => ({
+			name: 'Truedy Trigger',
+			credentials: withCredential ? { truedyApi: { id: '1', name: 'Truedy' } } : {},
+		}),
 		getWorkflow: () => ({ id: 'wf-1' }),
 		getCredentials: async () => ({ apiKey, baseUrl: 'http://truedy.test/api/public/v1' }),
 		logger: { warn, info: jest.fn(), debug: jest.fn() },
@@ -42,15 +49,38 @@ function context(server: Api, apiKey = 'truedy_key_a', withCredential = true) {
 }
 
 function answerOf(server: Api, options: IHttpRequestOptions) {
-	if (server.status) return { statusCode: server.status, body: { error: { code: 'internal_error', message: 'Boom' } }, headers: {} };
+	if (server.status)
+		return {
+			statusCode: server.status,
+			body: { error: { code: 'internal_error', message: 'Boom' } },
+			headers: {},
+		};
 	const url = String(options.url);
 	if (url === '/calls') {
 		const qs = options.qs as { limit: number; offset: number };
 		const data = server.calls.slice(qs.offset, qs.offset + qs.limit);
-		return { statusCode: 200, headers: {}, body: { data, pagination: { total: server.calls.length, limit: qs.limit, offset: qs.offset, has_more: qs.offset + data.length < server.calls.length } } };
+		return {
+			statusCode: 200,
+			headers: {},
+			body: {
+				data,
+				pagination: {
+					total: server.calls.length,
+					limit: qs.limit,
+					offset: qs.offset,
+					has_more: qs.offset + data.length < server.calls.length,
+				},
+			},
+		};
 	}
 	const call = server.calls.find((c) => `/calls/${c.id}` === url);
-	return call ? { statusCode: 200, headers: {}, body: { data: call } } : { statusCode: 404, headers: {}, body: { error: { code: 'not_found', message: 'Call not found' } } };
+	return call
+		? { statusCode: 200, headers: {}, body: { data: call } }
+		: {
+				statusCode: 404,
+				headers: {},
+				body: { error: { code: 'not_found', message: 'Call not found' } },
+			};
 }
 
 /** A Truedy call as the API lists it, with its Ultravox id. */
@@ -66,11 +96,24 @@ const truedyCall = (n: number, extra: IDataObject = {}): IDataObject => ({
 });
 
 const passthrough = (ultravoxId: string): TruedyDelivery =>
-	normalizeDelivery({ event: 'call.ended', timestamp: new Date().toISOString(), data: { call: { callId: ultravoxId, agent: { agentId: 'uv-agent-1' } } } });
+	normalizeDelivery({
+		event: 'call.ended',
+		timestamp: new Date().toISOString(),
+		data: { call: { callId: ultravoxId, agent: { agentId: 'uv-agent-1' } } },
+	});
 const flat = (id: string, agentId = 'agent_1'): TruedyDelivery =>
-	normalizeDelivery({ event: 'call.ended', timestamp: new Date().toISOString(), data: { call_id: id, agent_id: agentId } });
+	normalizeDelivery({
+		event: 'call.ended',
+		timestamp: new Date().toISOString(),
+		data: { call_id: id, agent_id: agentId },
+	});
 
-const options = (extra: Partial<ResolveOptions> = {}): ResolveOptions => ({ enabled: true, receivedAt: Date.now(), lookupMinutes: 120, ...extra });
+const options = (extra: Partial<ResolveOptions> = {}): ResolveOptions => ({
+	enabled: true,
+	receivedAt: Date.now(),
+	lookupMinutes: 120,
+	...extra,
+});
 const lists = (server: Api) => server.requests.filter((r) => r.url === '/calls');
 
 function deferred() {
@@ -87,7 +130,9 @@ describe('resolving by ultravox_call_id', () => {
 		const gate = deferred();
 		server.hold = gate.promise;
 		const { ctx } = context(server);
-		const pending = Array.from({ length: 50 }, (_v, i) => resolveDelivery.call(ctx, passthrough(`uv-${i}`), options()));
+		const pending = Array.from({ length: 50 }, (_v, i) =>
+			resolveDelivery.call(ctx, passthrough(`uv-${i}`), options()),
+		);
 		await new Promise((r) => setImmediate(r));
 		gate.release();
 		const results = await Promise.all(pending);
@@ -116,7 +161,11 @@ describe('resolving by ultravox_call_id', () => {
 		const server = api(Array.from({ length: 350 }, (_v, i) => truedyCall(i)));
 		const { ctx } = context(server);
 		const delivery = passthrough('uv-250');
-		const { delivery: resolved } = await resolveDelivery.call(ctx, delivery, options({ lookupMinutes: 30 }));
+		const { delivery: resolved } = await resolveDelivery.call(
+			ctx,
+			delivery,
+			options({ lookupMinutes: 30 }),
+		);
 		expect(resolved.callId).toBe('call_250');
 		expect(lists(server).map((r) => (r.qs as IDataObject).offset)).toEqual([0, 100, 200]);
 		const qs = lists(server)[0].qs as IDataObject;
@@ -129,7 +178,13 @@ describe('resolving by ultravox_call_id', () => {
 		const server = api(Array.from({ length: 700 }, (_v, i) => truedyCall(i)));
 		const { ctx, warn } = context(server);
 		const { delivery } = await resolveDelivery.call(ctx, passthrough('uv-650'), options());
-		expect(delivery.resolution).toEqual({ resolved: false, method: null, reason: expect.stringMatching(/^None of the 500 most recent Truedy calls created since .* has the call ID uv-650; the search stops there/) });
+		expect(delivery.resolution).toEqual({
+			resolved: false,
+			method: null,
+			reason: expect.stringMatching(
+				/^None of the 500 most recent Truedy calls created since .* has the call ID uv-650; the search stops there/,
+			),
+		});
 		expect(delivery.callId).toBe('uv-650');
 		expect(delivery.variables).toEqual({});
 		expect(lists(server)).toHaveLength(RESOLVE_LIMITS.maxPages);
@@ -158,7 +213,9 @@ describe('resolving by ultravox_call_id', () => {
 		const server = api([truedyCall(1)]);
 		const { ctx } = context(server);
 		const { delivery } = await resolveDelivery.call(ctx, passthrough('uv-unknown'), options());
-		expect(delivery.resolution.reason).toMatch(/^No Truedy call created since .* has the call ID uv-unknown$/);
+		expect(delivery.resolution.reason).toMatch(
+			/^No Truedy call created since .* has the call ID uv-unknown$/,
+		);
 		expect(lists(server)).toHaveLength(1);
 	});
 
@@ -167,34 +224,58 @@ describe('resolving by ultravox_call_id', () => {
 		const { ctx, warn } = context(server);
 		for (let i = 0; i < 3; i++) {
 			const { delivery } = await resolveDelivery.call(ctx, passthrough(`uv-${i}`), options());
-			expect(delivery.resolution).toEqual({ resolved: false, method: null, reason: expect.stringContaining('carry no ultravox_call_id') });
+			expect(delivery.resolution).toEqual({
+				resolved: false,
+				method: null,
+				reason: expect.stringContaining('carry no ultravox_call_id'),
+			});
 			expect(delivery.variables).toEqual({});
 		}
 		expect(lists(server)).toHaveLength(1);
 		expect(warn).toHaveBeenCalledTimes(3);
-		expect(warn.mock.calls[0][0]).toMatch(/^Truedy Trigger could not tie a call.ended delivery to its Truedy call: /);
+		expect(warn.mock.calls[0][0]).toMatch(
+			/^Truedy Trigger could not tie a call.ended delivery to its Truedy call: /,
+		);
 	});
 
 	test('a passthrough payload that carries a Truedy id after all is matched by id', async () => {
 		const server = api([truedyCall(1), truedyCall(2)]);
 		const { ctx } = context(server);
 		const { delivery } = await resolveDelivery.call(ctx, passthrough('call_2'), options());
-		expect(delivery).toMatchObject({ callId: 'call_2', ultravoxCallId: 'call_2', resolution: { resolved: true, method: 'truedy_id' } });
+		expect(delivery).toMatchObject({
+			callId: 'call_2',
+			ultravoxCallId: 'call_2',
+			resolution: { resolved: true, method: 'truedy_id' },
+		});
 	});
 
 	test('accounts never share calls: a call cached for one key is not attached for another', async () => {
 		const a = api([truedyCall(1)]);
 		const b = api([]);
-		expect((await resolveDelivery.call(context(a, 'truedy_key_a').ctx, passthrough('uv-1'), options())).delivery.callId).toBe('call_1');
-		const other = await resolveDelivery.call(context(b, 'truedy_key_b').ctx, passthrough('uv-1'), options());
+		expect(
+			(await resolveDelivery.call(context(a, 'truedy_key_a').ctx, passthrough('uv-1'), options()))
+				.delivery.callId,
+		).toBe('call_1');
+		const other = await resolveDelivery.call(
+			context(b, 'truedy_key_b').ctx,
+			passthrough('uv-1'),
+			options(),
+		);
 		expect(other.delivery.resolution.resolved).toBe(false);
 		expect(lists(b)).toHaveLength(1);
 	});
 
 	test('a call of another agent is not attached', async () => {
 		const server = api([truedyCall(1, { ultravox_agent_id: 'uv-agent-2' })]);
-		const { delivery } = await resolveDelivery.call(context(server).ctx, passthrough('uv-1'), options());
-		expect(delivery.resolution).toMatchObject({ resolved: false, reason: expect.stringContaining('belongs to agent uv-agent-2, not uv-agent-1') });
+		const { delivery } = await resolveDelivery.call(
+			context(server).ctx,
+			passthrough('uv-1'),
+			options(),
+		);
+		expect(delivery.resolution).toMatchObject({
+			resolved: false,
+			reason: expect.stringContaining('belongs to agent uv-agent-2, not uv-agent-1'),
+		});
 		expect(delivery.callId).toBe('uv-1');
 	});
 
@@ -204,8 +285,13 @@ describe('resolving by ultravox_call_id', () => {
 			const server = api([truedyCall(1)]);
 			server.status = 500;
 			const { ctx, warn } = context(server);
-			const results = await Promise.all([1, 2, 3].map((n) => resolveDelivery.call(ctx, passthrough(`uv-${n}`), options())));
-			for (const { delivery } of results) expect(delivery.resolution.reason).toMatch(/^The Truedy API failed while listing recent calls: /);
+			const results = await Promise.all(
+				[1, 2, 3].map((n) => resolveDelivery.call(ctx, passthrough(`uv-${n}`), options())),
+			);
+			for (const { delivery } of results)
+				expect(delivery.resolution.reason).toMatch(
+					/^The Truedy API failed while listing recent calls: /,
+				);
 			expect(lists(server)).toHaveLength(4); // one lookup, retried
 			expect(warn).toHaveBeenCalledTimes(3);
 		} finally {
@@ -217,8 +303,17 @@ describe('resolving by ultravox_call_id', () => {
 describe('resolving by Truedy id', () => {
 	test('GET /calls/{id}', async () => {
 		const server = api([truedyCall(1)]);
-		const { delivery, found } = await resolveDelivery.call(context(server).ctx, flat('call_1'), options());
-		expect(delivery).toMatchObject({ callId: 'call_1', ultravoxCallId: 'uv-1', variables: { lead_id: 'lead-1' }, resolution: { resolved: true, method: 'truedy_id' } });
+		const { delivery, found } = await resolveDelivery.call(
+			context(server).ctx,
+			flat('call_1'),
+			options(),
+		);
+		expect(delivery).toMatchObject({
+			callId: 'call_1',
+			ultravoxCallId: 'uv-1',
+			variables: { lead_id: 'lead-1' },
+			resolution: { resolved: true, method: 'truedy_id' },
+		});
 		expect(found?.via).toBe('get');
 		expect(server.requests.map((r) => r.url)).toEqual(['/calls/call_1']);
 	});
@@ -228,11 +323,19 @@ describe('resolving by Truedy id', () => {
 		const gate = deferred();
 		server.hold = gate.promise;
 		const { ctx } = context(server);
-		const pending = Array.from({ length: 30 }, (_v, i) => resolveDelivery.call(ctx, flat(`call_${i}`), options()));
+		const pending = Array.from({ length: 30 }, (_v, i) =>
+			resolveDelivery.call(ctx, flat(`call_${i}`), options()),
+		);
 		await new Promise((r) => setImmediate(r));
 		gate.release();
 		const results = await Promise.all(pending);
-		results.forEach(({ delivery }, i) => expect(delivery).toMatchObject({ callId: `call_${i}`, variables: { lead_id: `lead-${i}` }, resolution: { resolved: true, method: 'truedy_id' } }));
+		results.forEach(({ delivery }, i) =>
+			expect(delivery).toMatchObject({
+				callId: `call_${i}`,
+				variables: { lead_id: `lead-${i}` },
+				resolution: { resolved: true, method: 'truedy_id' },
+			}),
+		);
 		expect(server.requests.map((r) => r.url)).toEqual(['/calls/call_0', '/calls']);
 	});
 
@@ -249,43 +352,102 @@ describe('resolving by Truedy id', () => {
 		const listed = { id: 'call_1', ultravox_call_id: 'uv-1', agent_id: 'agent_1' };
 		const server = api([listed]);
 		const { ctx } = context(server);
-		(ctx.helpers as any).httpRequestWithAuthentication = async (_type: string, req: IHttpRequestOptions) => {
+		(ctx.helpers as any).httpRequestWithAuthentication = async (
+			_type: string,
+			req: IHttpRequestOptions,
+		) => {
 			server.requests.push(req);
 			return req.url === '/calls'
-				? { statusCode: 200, headers: {}, body: { data: [listed], pagination: { has_more: false } } }
+				? {
+						statusCode: 200,
+						headers: {},
+						body: { data: [listed], pagination: { has_more: false } },
+					}
 				: { statusCode: 200, headers: {}, body: { data: truedyCall(1) } };
 		};
 		const { delivery } = await resolveDelivery.call(ctx, passthrough('uv-1'), options());
-		expect(delivery).toMatchObject({ callId: 'call_1', variables: { lead_id: 'lead-1' }, resolution: { method: 'ultravox_call_id' } });
+		expect(delivery).toMatchObject({
+			callId: 'call_1',
+			variables: { lead_id: 'lead-1' },
+			resolution: { method: 'ultravox_call_id' },
+		});
 		expect(server.requests.map((r) => r.url)).toEqual(['/calls', '/calls/call_1']);
 	});
 
 	test('a 404 is looked up as an Ultravox id', async () => {
 		const server = api([truedyCall(1)]);
 		const { delivery } = await resolveDelivery.call(context(server).ctx, flat('uv-1'), options());
-		expect(delivery).toMatchObject({ callId: 'call_1', resolution: { resolved: true, method: 'ultravox_call_id' } });
+		expect(delivery).toMatchObject({
+			callId: 'call_1',
+			resolution: { resolved: true, method: 'ultravox_call_id' },
+		});
 	});
 
 	test('a call of another agent is not attached', async () => {
 		const server = api([truedyCall(1)]);
-		const { delivery } = await resolveDelivery.call(context(server).ctx, flat('call_1', 'agent_2'), options());
-		expect(delivery).toMatchObject({ callId: 'call_1', agentId: 'agent_2', variables: {}, resolution: { resolved: false } });
+		const { delivery } = await resolveDelivery.call(
+			context(server).ctx,
+			flat('call_1', 'agent_2'),
+			options(),
+		);
+		expect(delivery).toMatchObject({
+			callId: 'call_1',
+			agentId: 'agent_2',
+			variables: {},
+			resolution: { resolved: false },
+		});
 	});
 
 	test('an answer about another call is not attached', async () => {
 		const { ctx } = context(api());
-		(ctx.helpers as any).httpRequestWithAuthentication = async () => ({ statusCode: 200, headers: {}, body: { data: { id: 'call_x' } } });
+		(ctx.helpers as any).httpRequestWithAuthentication = async () => ({
+			statusCode: 200,
+			headers: {},
+			body: { data: { id: 'call_x' } },
+		});
 		const { delivery } = await resolveDelivery.call(ctx, flat('call_9'), options());
-		expect(delivery.resolution).toEqual({ resolved: false, method: null, reason: 'Truedy answered GET /calls/call_9 with another call' });
+		expect(delivery.resolution).toEqual({
+			resolved: false,
+			method: null,
+			reason: 'Truedy answered GET /calls/call_9 with another call',
+		});
 	});
 });
 
 describe('nothing is asked', () => {
 	test.each([
-		['Resolve Call is off', passthrough('uv-1'), { enabled: false }, true, 'Resolve Call is off', false],
-		['no credential', passthrough('uv-1'), {}, false, 'No Truedy API credential is selected on the trigger. Select one, or turn off Resolve Call.', true],
-		['not a call event', normalizeDelivery({ event: 'batch.completed', data: { batch_id: 'b' } }), {}, true, 'The event is not about a call', false],
-		['no call id', normalizeDelivery({ event: 'call.ended', data: {} }), {}, true, 'The delivery carries no call ID', true],
+		[
+			'Resolve Call is off',
+			passthrough('uv-1'),
+			{ enabled: false },
+			true,
+			'Resolve Call is off',
+			false,
+		],
+		[
+			'no credential',
+			passthrough('uv-1'),
+			{},
+			false,
+			'No Truedy API credential is selected on the trigger. Select one, or turn off Resolve Call.',
+			true,
+		],
+		[
+			'not a call event',
+			normalizeDelivery({ event: 'batch.completed', data: { batch_id: 'b' } }),
+			{},
+			true,
+			'The event is not about a call',
+			false,
+		],
+		[
+			'no call id',
+			normalizeDelivery({ event: 'call.ended', data: {} }),
+			{},
+			true,
+			'The delivery carries no call ID',
+			true,
+		],
 	] as const)('%s', async (_name, delivery, extra, withCredential, reason, warned) => {
 		const server = api([truedyCall(1)]);
 		const { ctx, warn } = context(server, 'truedy_key_a', withCredential);
