@@ -101,19 +101,23 @@ test('2. Place Call → Wait → Get → IF not answered → the same Place Call
 });
 
 describe('3. one Idempotency Key for two people', () => {
-	test("'replay' (the key matches, bodies not compared): item 1 fails naming the key, no wrong output, 1 call", async () => {
-		sim.configure({ idempotencyMismatch: 'replay' });
-		const result = await run(WORKFLOWS.sameKey.id, "case 3: same key, simulator 'replay' (CLI)");
-
+	/** Runs the workflow with the simulator in `mode`: 1 call, 2 output items, item 1 without a call. */
+	async function runSameKey(mode: 'replay' | 'conflict') {
+		sim.configure({ idempotencyMismatch: mode });
+		const result = await run(WORKFLOWS.sameKey.id, `case 3: same key, simulator '${mode}' (CLI)`);
 		expect(result.status).toBe('success');
 		expect(sim.calls.size).toBe(1);
-		const [call] = sim.calls.values();
-		expect(call.to).toBe('+14155551001');
-		expect(posts().map((r) => r.replayed ?? false)).toEqual([false, true]);
 		const output = nodeOutput(result, 'Call household');
 		expect(output).toHaveLength(2);
-		expect(output[0].json.id).toBe(call.id);
 		expect(output[1].json.id).toBeUndefined();
+		return { call: [...sim.calls.values()][0], output };
+	}
+
+	test("'replay' (the key matches, bodies not compared): item 1 fails naming the key, no wrong output, 1 call", async () => {
+		const { call, output } = await runSameKey('replay');
+		expect(call.to).toBe('+14155551001');
+		expect(posts().map((r) => r.replayed ?? false)).toEqual([false, true]);
+		expect(output[0].json.id).toBe(call.id);
 		expect(output[1].json.error).toBe(
 			`Item 1: "Idempotency Key" "household-7" already belongs to another call: Truedy answered with call ${call.id} to +14155551001 (agent ${SIM_AGENTS.active}), this item asked for +14155551002 (agent ${SIM_AGENTS.active})`,
 		);
@@ -121,14 +125,7 @@ describe('3. one Idempotency Key for two people', () => {
 	});
 
 	test("'conflict' (409 conflict): item 1 gets the advice naming the reused key and the fix, 1 call", async () => {
-		sim.configure({ idempotencyMismatch: 'conflict' });
-		const result = await run(WORKFLOWS.sameKey.id, "case 3: same key, simulator 'conflict' (CLI)");
-
-		expect(result.status).toBe('success');
-		expect(sim.calls.size).toBe(1);
-		const output = nodeOutput(result, 'Call household');
-		expect(output).toHaveLength(2);
-		expect(output[1].json.id).toBeUndefined();
+		const { output } = await runSameKey('conflict');
 		expect(output[1].json.error).toMatch(/^The idempotency key was already used for a different request: /);
 		expect(output[1].json.details).toMatchObject({ itemIndex: 1, httpCode: '409' });
 		expect(output[1].json.details.description).toMatch(
@@ -164,6 +161,17 @@ const code = (id: string, name: string, jsCode: string) => ({
 	position: [200, 0],
 	parameters: { jsCode },
 });
+/** A Truedy node (Call › `operation`) at `x`; `settings` are node settings such as retryOnFail or onError. */
+const truedy = (id: string, name: string, x: number, operation: string, parameters: object, settings: object = {}) => ({
+	id,
+	name,
+	type: 'n8n-nodes-truedy.truedy',
+	typeVersion: 1,
+	position: [x, 0],
+	...settings,
+	credentials,
+	parameters: { resource: 'call', operation, ...parameters },
+});
 const main = (...targets: string[]) => ({ main: [targets.map((node) => ({ node, type: 'main', index: 0 }))] });
 const workflow = (id: string, name: string, nodes: object[], connections: object) => ({
 	id,
@@ -180,19 +188,12 @@ const WORKFLOWS = {
 		'Idempotency 1: Retry On Fail with {{ $now }}',
 		[
 			manualTrigger,
-			{
-				id: 'idem-retry-place',
-				name: 'Call lead',
-				type: 'n8n-nodes-truedy.truedy',
-				typeVersion: 1,
-				position: [200, 0],
-				retryOnFail: true,
-				maxTries: 3,
-				waitBetweenTries: 100,
-				credentials,
-				parameters: {
-					resource: 'call',
-					operation: 'place',
+			truedy(
+				'idem-retry-place',
+				'Call lead',
+				200,
+				'place',
+				{
 					agent: agent(SIM_AGENTS.active),
 					phoneNumber: '+14155551234',
 					variables: {
@@ -202,7 +203,8 @@ const WORKFLOWS = {
 						],
 					},
 				},
-			},
+				{ retryOnFail: true, maxTries: 3, waitBetweenTries: 100 },
+			),
 		],
 		{ Start: main('Call lead') },
 	),
@@ -211,21 +213,11 @@ const WORKFLOWS = {
 		'Idempotency 2: Place Call → Wait → IF not answered → Place Call',
 		[
 			manualTrigger,
-			{
-				id: 'idem-loop-place',
-				name: 'Call lead',
-				type: 'n8n-nodes-truedy.truedy',
-				typeVersion: 1,
-				position: [200, 0],
-				credentials,
-				parameters: {
-					resource: 'call',
-					operation: 'place',
-					agent: agent(SIM_AGENTS.active),
-					phoneNumber: '+14155550000',
-					variables: { variable: [{ name: 'first_name', value: 'Omar' }] },
-				},
-			},
+			truedy('idem-loop-place', 'Call lead', 200, 'place', {
+				agent: agent(SIM_AGENTS.active),
+				phoneNumber: '+14155550000',
+				variables: { variable: [{ name: 'first_name', value: 'Omar' }] },
+			}),
 			{
 				id: 'idem-loop-wait',
 				name: 'Wait',
@@ -235,15 +227,7 @@ const WORKFLOWS = {
 				webhookId: '6a1f0c0e-1d3b-4a55-9e77-13d0a1b2c301',
 				parameters: { resume: 'timeInterval', amount: 1, unit: 'seconds' },
 			},
-			{
-				id: 'idem-loop-get',
-				name: 'Check call',
-				type: 'n8n-nodes-truedy.truedy',
-				typeVersion: 1,
-				position: [600, 0],
-				credentials,
-				parameters: { resource: 'call', operation: 'get', callId: '={{ $json.id }}' },
-			},
+			truedy('idem-loop-get', 'Check call', 600, 'get', { callId: '={{ $json.id }}' }),
 			{
 				id: 'idem-loop-if',
 				name: 'Not answered?',
@@ -292,22 +276,18 @@ const WORKFLOWS = {
 				'Two people',
 				"return [\n  { json: { household: 7, phone: '+14155551001' } },\n  { json: { household: 7, phone: '+14155551002' } },\n];",
 			),
-			{
-				id: 'idem-same-place',
-				name: 'Call household',
-				type: 'n8n-nodes-truedy.truedy',
-				typeVersion: 1,
-				position: [400, 0],
-				onError: 'continueRegularOutput',
-				credentials,
-				parameters: {
-					resource: 'call',
-					operation: 'place',
+			truedy(
+				'idem-same-place',
+				'Call household',
+				400,
+				'place',
+				{
 					agent: agent(SIM_AGENTS.active),
 					phoneNumber: '={{ $json.phone }}',
 					options: { idempotencyKey: '=household-{{ $json.household }}', concurrency: 1 },
 				},
-			},
+				{ onError: 'continueRegularOutput' },
+			),
 		],
 		{ Start: main('Two people'), 'Two people': main('Call household') },
 	),
@@ -321,21 +301,11 @@ const WORKFLOWS = {
 				'Three leads',
 				`return [\n  { json: { agent: '${SIM_AGENTS.active}', phone: '+14155551011' } },\n  { json: { agent: '${SIM_AGENTS.active}', phone: '+14155551012' } },\n  { json: { agent: '${SIM_AGENTS.draft}', phone: '+14155551013' } },\n];`,
 			),
-			{
-				id: 'idem-failed-place',
-				name: 'Call leads',
-				type: 'n8n-nodes-truedy.truedy',
-				typeVersion: 1,
-				position: [400, 0],
-				credentials,
-				parameters: {
-					resource: 'call',
-					operation: 'place',
-					agent: agent('={{ $json.agent }}'),
-					phoneNumber: '={{ $json.phone }}',
-					options: { concurrency: 1 },
-				},
-			},
+			truedy('idem-failed-place', 'Call leads', 400, 'place', {
+				agent: agent('={{ $json.agent }}'),
+				phoneNumber: '={{ $json.phone }}',
+				options: { concurrency: 1 },
+			}),
 		],
 		{ Start: main('Three leads'), 'Three leads': main('Call leads') },
 	),
