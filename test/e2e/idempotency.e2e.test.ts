@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Issue #13 in a real n8n (the pinned 2.41.1, workflows run by `n8n execute`): Place Call's
  * idempotency key follows intent.
@@ -30,9 +29,15 @@ beforeAll(async () => {
 	n8n = await N8nServer.create({ install, log });
 	// Numbers ending in 0000 are never answered: their calls fail within 300 ms.
 	sim = await startSimulator({ callTimings: { queuedMs: 100, ringingMs: 200, inProgressMs: 400 } });
-	await timings.time('pack and install the package', () => packAndInstallPackage(install, n8n!.userFolder, ROOT));
+	await timings.time('pack and install the package', () =>
+		packAndInstallPackage(install, n8n!.userFolder, ROOT),
+	);
 	await timings.time('import credential and workflows', async () => {
-		await n8n!.importCredentials({ ...CREDENTIAL, type: 'truedyApi', data: { apiKey: sim.apiKey, baseUrl: sim.baseUrl } });
+		await n8n!.importCredentials({
+			...CREDENTIAL,
+			type: 'truedyApi',
+			data: { apiKey: sim.apiKey, baseUrl: sim.baseUrl },
+		});
 		await n8n!.importWorkflow(Object.values(WORKFLOWS));
 	});
 }, 10 * 60_000);
@@ -45,7 +50,8 @@ afterAll(async () => {
 
 beforeEach(() => sim.reset());
 
-const posts = (): RecordedRequest[] => sim.requests.filter((r) => r.method === 'POST' && r.path === '/calls');
+const posts = (): RecordedRequest[] =>
+	sim.requests.filter((r) => r.method === 'POST' && r.path === '/calls');
 const keyOf = (r: RecordedRequest) => r.headers['x-idempotency-key'];
 const run = (id: string, label: string, allowFailure = false): Promise<WorkflowRun> =>
 	timings.time(label, () => n8n!.executeWorkflow(id, { allowFailure }));
@@ -126,7 +132,9 @@ describe('3. one Idempotency Key for two people', () => {
 
 	test("'conflict' (409 conflict): item 1 gets the advice naming the reused key and the fix, 1 call", async () => {
 		const { output } = await runSameKey('conflict');
-		expect(output[1].json.error).toMatch(/^The idempotency key was already used for a different request: /);
+		expect(output[1].json.error).toMatch(
+			/^The idempotency key was already used for a different request: /,
+		);
 		expect(output[1].json.details).toMatchObject({ itemIndex: 1, httpCode: '409' });
 		expect(output[1].json.details.description).toMatch(
 			/^Truedy already has a call under the idempotency key "household-7" .* so it placed no call for this one\. If you set Options → Idempotency Key, make it unique per call, e\.g\. \{\{ \$json\.leadId \}\}/,
@@ -142,7 +150,9 @@ test('4. a run that fails after placing calls: the error lists them and how to r
 	expect(ids).toHaveLength(2);
 	const error = result.data.resultData.runData['Call leads'][0].error as Record<string, any>;
 	expect(error.message).toMatch(/^The agent is not active/);
-	expect(error.description).toContain(`Before this error, Truedy Place Call had placed 2 call(s): item 0 → ${ids[0]}, item 1 → ${ids[1]}.`);
+	expect(error.description).toContain(
+		`Before this error, Truedy Place Call had placed 2 call(s): item 0 → ${ids[0]}, item 1 → ${ids[1]}.`,
+	);
 	expect(error.description).toContain('remove these rows before re-running');
 	expect(error.description).toContain('{{ $json.leadId }}');
 });
@@ -152,7 +162,14 @@ test('4. a run that fails after placing calls: the error lists them and how to r
 
 const credentials = { truedyApi: CREDENTIAL };
 const agent = (value: string) => ({ __rl: true, mode: 'id', value });
-const manualTrigger = { id: 'idem-manual', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+const manualTrigger = {
+	id: 'idem-manual',
+	name: 'Start',
+	type: 'n8n-nodes-base.manualTrigger',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
 const code = (id: string, name: string, jsCode: string) => ({
 	id,
 	name,
@@ -162,7 +179,14 @@ const code = (id: string, name: string, jsCode: string) => ({
 	parameters: { jsCode },
 });
 /** A Truedy node (Call › `operation`) at `x`; `settings` are node settings such as retryOnFail or onError. */
-const truedy = (id: string, name: string, x: number, operation: string, parameters: object, settings: object = {}) => ({
+const truedy = (
+	id: string,
+	name: string,
+	x: number,
+	operation: string,
+	parameters: object,
+	settings: object = {},
+) => ({
 	id,
 	name,
 	type: 'n8n-nodes-truedy.truedy',
@@ -172,7 +196,9 @@ const truedy = (id: string, name: string, x: number, operation: string, paramete
 	credentials,
 	parameters: { resource: 'call', operation, ...parameters },
 });
-const main = (...targets: string[]) => ({ main: [targets.map((node) => ({ node, type: 'main', index: 0 }))] });
+const main = (...targets: string[]) => ({
+	main: [targets.map((node) => ({ node, type: 'main', index: 0 }))],
+});
 const workflow = (id: string, name: string, nodes: object[], connections: object) => ({
 	id,
 	name,

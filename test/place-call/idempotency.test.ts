@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Issue #13: the idempotency key follows intent. Through n8n's real WorkflowExecute against the
 // simulator, in both of its answers to "same key, different body" (idempotencyMismatch):
 // 1. Retry On Fail with a {{ $now }} variable, the first try failing after the call was created: 1 call.
@@ -45,14 +44,24 @@ let restorePolicy: () => void;
 
 beforeAll(() => {
 	// The transport's own retries, compressed (the same logic, 10–50 ms backoff).
-	restorePolicy = overrideRetryPolicyForTests({ baseDelayMs: 10, maxDelayMs: 50, requestTimeoutMs: 2_000 });
+	restorePolicy = overrideRetryPolicyForTests({
+		baseDelayMs: 10,
+		maxDelayMs: 50,
+		requestTimeoutMs: 2_000,
+	});
 });
 
 afterAll(() => restorePolicy());
 
 /** Place Call, one item at a time (request order is item order). */
 const runPlaceCall = (run: TruedyRun) =>
-	runTruedy(sim, { ...run, parameters: placeCall({ ...run.parameters, options: { concurrency: 1, ...(run.parameters.options as IDataObject) } }) });
+	runTruedy(sim, {
+		...run,
+		parameters: placeCall({
+			...run.parameters,
+			options: { concurrency: 1, ...(run.parameters.options as IDataObject) },
+		}),
+	});
 
 const retryOnFail = { retryOnFail: true, maxTries: 3, waitBetweenTries: 10 };
 
@@ -69,7 +78,9 @@ const withNow = {
 
 /** Every POST /calls of the first try fails after the first one created the call, so the node gives up (8 attempts). */
 const FAULTS_EXHAUSTING_THE_FIRST_TRY = {
-	'500 after create, 8 times': { rules: [{ fault: 'status500' as const, method: 'POST', path: '/calls', times: 8 }] },
+	'500 after create, 8 times': {
+		rules: [{ fault: 'status500' as const, method: 'POST', path: '/calls', times: 8 }],
+	},
 	'connection reset after create, then 429s': {
 		rules: [
 			{ fault: 'resetAfter' as const, method: 'POST', path: '/calls', times: 1 },
@@ -108,7 +119,19 @@ describe.each(MODES)("idempotencyMismatch '%s'", (mode) => {
 		);
 
 		test('several items, the run fails on a later item after earlier ones were placed: the retry replays them, 1 call each', async () => {
-			sim.configure({ faults: { rules: [{ fault: 'status500', method: 'POST', path: '/calls', bodyIncludes: leadPhone(2), times: 8 }] } });
+			sim.configure({
+				faults: {
+					rules: [
+						{
+							fault: 'status500',
+							method: 'POST',
+							path: '/calls',
+							bodyIncludes: leadPhone(2),
+							times: 8,
+						},
+					],
+				},
+			});
 			const result = await runPlaceCall({
 				parameters: withNow,
 				items: items(...[0, 1, 2, 3].map((i) => ({ phone: leadPhone(i), name: `P${i}` }))),
@@ -122,7 +145,9 @@ describe.each(MODES)("idempotencyMismatch '%s'", (mode) => {
 			expect(posts.filter((r) => r.replayed).length).toBe(7 + 3);
 			expect(sim.calls.size).toBe(4);
 			expect(new Set([...sim.calls.values()].map((c) => c.to)).size).toBe(4);
-			expect(result.output(NODE).map((o) => o.json.phone_number)).toEqual([0, 1, 2, 3].map(leadPhone));
+			expect(result.output(NODE).map((o) => o.json.phone_number)).toEqual(
+				[0, 1, 2, 3].map(leadPhone),
+			);
 		});
 	});
 
@@ -142,7 +167,13 @@ describe.each(MODES)("idempotencyMismatch '%s'", (mode) => {
 		});
 
 		test('with Retry On Fail and a fault in the second pass: still 2 calls (the retry of run 1 keeps run 1’s key)', async () => {
-			sim.configure({ faults: { rules: [{ fault: 'status500', method: 'POST', path: '/calls', nth: [2, 3, 4, 5, 6, 7, 8, 9] }] } });
+			sim.configure({
+				faults: {
+					rules: [
+						{ fault: 'status500', method: 'POST', path: '/calls', nth: [2, 3, 4, 5, 6, 7, 8, 9] },
+					],
+				},
+			});
 			const result = await runLoop(retryOnFail);
 			expect(result.run.data.resultData.error).toBeUndefined();
 			const keys = callRequests(sim).map(idempotencyKeyOf);
@@ -166,7 +197,11 @@ describe('3. one Idempotency Key for two people', () => {
 		"'replay' (field naming %s): item 1 gets the other person's call back; it fails naming the key, the call is not its output",
 		async (naming) => {
 			sim.configure({ idempotencyMismatch: 'replay', callFieldNaming: naming });
-			const result = await runPlaceCall({ parameters: sameKey, items: twoPeople(), settings: { onError: 'continueRegularOutput' } });
+			const result = await runPlaceCall({
+				parameters: sameKey,
+				items: twoPeople(),
+				settings: { onError: 'continueRegularOutput' },
+			});
 			const output = result.output(NODE);
 			expect(output).toHaveLength(2);
 			expect(output[0].json.phone_number).toBe('+14155551001');
@@ -178,7 +213,9 @@ describe('3. one Idempotency Key for two people', () => {
 				`Item 1: "Idempotency Key" "household-7" already belongs to another call: Truedy answered with call ${call.id} to +14155551001 (agent ${SIM_AGENTS.active}), this item asked for +14155551002 (agent ${SIM_AGENTS.active})`,
 			);
 			expect((output[1].json.details as IDataObject).itemIndex).toBe(1);
-			expect(String((output[1].json.details as IDataObject).description)).toContain('this item was not dialled');
+			expect(String((output[1].json.details as IDataObject).description)).toContain(
+				'this item was not dialled',
+			);
 			expect(callRequests(sim).map((r) => r.replayed ?? false)).toEqual([false, true]);
 			expect(sim.calls.size).toBe(1);
 		},
@@ -186,14 +223,22 @@ describe('3. one Idempotency Key for two people', () => {
 
 	test("'conflict': item 1 gets the 409 advice (what was reused, how to fix it), no wrong output", async () => {
 		sim.configure({ idempotencyMismatch: 'conflict' });
-		const result = await runPlaceCall({ parameters: sameKey, items: twoPeople(), settings: { onError: 'continueRegularOutput' } });
+		const result = await runPlaceCall({
+			parameters: sameKey,
+			items: twoPeople(),
+			settings: { onError: 'continueRegularOutput' },
+		});
 		const output = result.output(NODE);
 		expect(output).toHaveLength(2);
 		expect(output[1].json.id).toBeUndefined();
-		expect(output[1].json.error).toMatch(/^The idempotency key was already used for a different request: /);
+		expect(output[1].json.error).toMatch(
+			/^The idempotency key was already used for a different request: /,
+		);
 		const details = output[1].json.details as IDataObject;
 		expect(details).toMatchObject({ itemIndex: 1, httpCode: '409' });
-		expect(details.description).toMatch(/^Truedy already has a call under the idempotency key "household-7" .* placed no call for this one\. .*\{\{ \$json\.leadId \}\}/);
+		expect(details.description).toMatch(
+			/^Truedy already has a call under the idempotency key "household-7" .* placed no call for this one\. .*\{\{ \$json\.leadId \}\}/,
+		);
 		expect(sim.calls.size).toBe(1);
 	});
 
@@ -203,15 +248,22 @@ describe('3. one Idempotency Key for two people', () => {
 		const error = result.nodeError(NODE)!;
 		const [call] = sim.calls.values();
 		expect((error as any).context.itemIndex).toBe(1);
-		expect(error.message).toMatch(/^Item 1: "Idempotency Key" "household-7" already belongs to another call/);
-		expect(error.description).toContain(`Before this error, Truedy Place Call had placed 1 call(s): item 0 → ${call.id}.`);
-		expect(error.description).toContain('placed under your Idempotency Key, so a re-run with the same keys gets them back without dialling again');
+		expect(error.message).toMatch(
+			/^Item 1: "Idempotency Key" "household-7" already belongs to another call/,
+		);
+		expect(error.description).toContain(
+			`Before this error, Truedy Place Call had placed 1 call(s): item 0 → ${call.id}.`,
+		);
+		expect(error.description).toContain(
+			'placed under your Idempotency Key, so a re-run with the same keys gets them back without dialling again',
+		);
 	});
 
 	test('the check: normalised numbers, the agent, and missing fields (which pass)', () => {
 		const context = { getNode: () => ({ name: 'Truedy' }) } as unknown as IExecuteFunctions;
 		const body = { agent_id: 'agent-a', phone_number: '+14155551234' };
-		const check = (call: IDataObject) => otherCallError(context, { id: 'call_x', ...call }, body, 'k', 0)?.message;
+		const check = (call: IDataObject) =>
+			otherCallError(context, { id: 'call_x', ...call }, body, 'k', 0)?.message;
 		expect(check({ agent_id: 'agent-a', phone_number: '+1 (415) 555-1234' })).toBeUndefined();
 		expect(check({ to: '14155551234' })).toBeUndefined();
 		expect(check({})).toBeUndefined();
@@ -236,9 +288,13 @@ describe('4. a run that fails after placing calls', () => {
 		expect(ids).toHaveLength(2);
 		expect((error as any).context.itemIndex).toBe(2);
 		expect(error.message).toMatch(/^The agent is not active/);
-		expect(error.description).toContain(`Before this error, Truedy Place Call had placed 2 call(s): item 0 → ${ids[0]}, item 1 → ${ids[1]}.`);
+		expect(error.description).toContain(
+			`Before this error, Truedy Place Call had placed 2 call(s): item 0 → ${ids[0]}, item 1 → ${ids[1]}.`,
+		);
 		expect(error.description).toContain('remove these rows before re-running');
-		expect(error.description).toContain('set Options → Idempotency Key to a stable per-lead value such as {{ $json.leadId }}');
+		expect(error.description).toContain(
+			'set Options → Idempotency Key to a stable per-lead value such as {{ $json.leadId }}',
+		);
 		expect((error as any).context.placedCalls).toEqual([
 			{ itemIndex: 0, callId: ids[0] },
 			{ itemIndex: 1, callId: ids[1] },
@@ -246,13 +302,29 @@ describe('4. a run that fails after placing calls', () => {
 	});
 
 	test('a request whose answer was lost is listed with its key', async () => {
-		sim.configure({ faults: { rules: [{ fault: 'resetAfter', method: 'POST', path: '/calls', bodyIncludes: leadPhone(1), times: 8 }] } });
+		sim.configure({
+			faults: {
+				rules: [
+					{
+						fault: 'resetAfter',
+						method: 'POST',
+						path: '/calls',
+						bodyIncludes: leadPhone(1),
+						times: 8,
+					},
+				],
+			},
+		});
 		const result = await runPlaceCall({ parameters: params, items: rows() });
 		const error = result.nodeError(NODE)!;
 		const key = idempotencyKeyOf(callRequests(sim).find((r) => r.rawBody.includes(leadPhone(1)))!);
 		expect((error as any).context.itemIndex).toBe(1);
-		expect(error.description).toContain('Before this error, Truedy Place Call had placed 1 call(s): item 0 → ');
-		expect(error.description).toContain(`Truedy may also have placed calls for item 1 (idempotency key ${key}): their answers were lost.`);
+		expect(error.description).toContain(
+			'Before this error, Truedy Place Call had placed 1 call(s): item 0 → ',
+		);
+		expect(error.description).toContain(
+			`Truedy may also have placed calls for item 1 (idempotency key ${key}): their answers were lost.`,
+		);
 	});
 
 	test('nothing placed yet: the error is unchanged', async () => {
@@ -260,7 +332,9 @@ describe('4. a run that fails after placing calls', () => {
 			parameters: params,
 			items: items({ agent: SIM_AGENTS.draft, phone: leadPhone(0) }),
 		});
-		expect(result.nodeError(NODE)!.description).toMatch(/^The agent is in draft or paused state\. Publish it in the Truedy dashboard before placing calls\. Truedy request ID: req_\w+\.$/);
+		expect(result.nodeError(NODE)!.description).toMatch(
+			/^The agent is in draft or paused state\. Publish it in the Truedy dashboard before placing calls\. Truedy request ID: req_\w+\.$/,
+		);
 	});
 });
 
@@ -268,9 +342,18 @@ describe('the default key', () => {
 	const params = { agent: agentById(SIM_AGENTS.active), phoneNumber: '+14155551234' };
 
 	test('covers execution, node, run, item, agent and number; not variables', async () => {
-		await runPlaceCall({ parameters: { ...params, variables: { variable: [{ name: 'v', value: 'a' }] } }, executionId: 'exec-1' });
-		await runPlaceCall({ parameters: { ...params, variables: { variable: [{ name: 'v', value: 'b' }] } }, executionId: 'exec-1' });
-		await runPlaceCall({ parameters: { ...params, phoneNumber: '+14155551235' }, executionId: 'exec-1' });
+		await runPlaceCall({
+			parameters: { ...params, variables: { variable: [{ name: 'v', value: 'a' }] } },
+			executionId: 'exec-1',
+		});
+		await runPlaceCall({
+			parameters: { ...params, variables: { variable: [{ name: 'v', value: 'b' }] } },
+			executionId: 'exec-1',
+		});
+		await runPlaceCall({
+			parameters: { ...params, phoneNumber: '+14155551235' },
+			executionId: 'exec-1',
+		});
 		const keys = callRequests(sim).map(idempotencyKeyOf);
 		expect(keys[0]).toMatch(KEY);
 		expect(keys[0]!.match(KEY)!.slice(1, 4)).toEqual(['exec-1', '0', '0']);
@@ -279,7 +362,9 @@ describe('the default key', () => {
 	});
 
 	test('without an execution id: retries share a key, separate executions do not', async () => {
-		sim.configure({ faults: { rules: [{ fault: 'status500', method: 'POST', path: '/calls', times: 8 }] } });
+		sim.configure({
+			faults: { rules: [{ fault: 'status500', method: 'POST', path: '/calls', times: 8 }] },
+		});
 		await runPlaceCall({ parameters: params, executionId: '', settings: retryOnFail });
 		await runPlaceCall({ parameters: params, executionId: '' });
 		const keys = callRequests(sim).map(idempotencyKeyOf);
@@ -300,7 +385,8 @@ describe('the default key', () => {
 				getWorkflowDataProxy: () => ({ $runIndex: runIndex }),
 			}) as unknown as IExecuteFunctions;
 		const body = { agent_id: 'a', phone_number: '+14155551234' };
-		const keyOf = (tool: boolean, runIndex: number) => callIntentOf(nodeRunOf.call(context(tool, runIndex)), 0, body, {}).idempotencyKey;
+		const keyOf = (tool: boolean, runIndex: number) =>
+			callIntentOf(nodeRunOf.call(context(tool, runIndex)), 0, body, {}).idempotencyKey;
 		expect(keyOf(true, 3)).toBe(keyOf(true, 4));
 		expect(keyOf(true, 3)).toMatch(/^n8n:exec-tool:node-1:tool:0:/);
 		expect(keyOf(false, 3)).not.toBe(keyOf(false, 4));
@@ -310,11 +396,27 @@ describe('the default key', () => {
 		const context = { getNode: () => ({ name: 'Truedy', type: 'truedy', typeVersion: 1 }) } as any;
 		const body = (code: string) => ({ error: { code, message: 'used' } });
 		for (const code of ['conflict', 'idempotency_conflict']) {
-			const error = apiError(context, 409, body(code), { method: 'POST', path: '/calls', idempotencyKey: 'k-9' }, 1, false);
+			const error = apiError(
+				context,
+				409,
+				body(code),
+				{ method: 'POST', path: '/calls', idempotencyKey: 'k-9' },
+				1,
+				false,
+			);
 			expect(error).toBeInstanceOf(NodeApiError);
-			expect(error.description).toMatch(/^Truedy already has a call under the idempotency key "k-9"/);
+			expect(error.description).toMatch(
+				/^Truedy already has a call under the idempotency key "k-9"/,
+			);
 		}
-		const unkeyed = apiError(context, 409, body('conflict'), { method: 'POST', path: '/calls' }, 1, false);
+		const unkeyed = apiError(
+			context,
+			409,
+			body('conflict'),
+			{ method: 'POST', path: '/calls' },
+			1,
+			false,
+		);
 		expect(unkeyed.description).not.toContain('idempotency key');
 	});
 });
@@ -336,14 +438,25 @@ class NotAnsweredOnce implements INodeType {
 	async execute(this: IExecuteFunctions) {
 		const runIndex = (this.getWorkflowDataProxy(0) as any).$runIndex as number;
 		const notAnswered = this.getInputData().filter((item) => item.json.status !== 'ended');
-		return [runIndex === 0 ? notAnswered.map((item) => ({ json: { phone: item.json.phone_number, name: 'Ann' } })) : []];
+		return [
+			runIndex === 0
+				? notAnswered.map((item) => ({ json: { phone: item.json.phone_number, name: 'Ann' } }))
+				: [],
+		];
 	}
 }
 
 /** Start → Truedy (Place Call) → Not answered? → back to the same Truedy node. */
 async function runLoop(settings: Partial<INode> = {}) {
 	const nodes: INode[] = [
-		{ id: 'start-node', name: 'Start', type: 'test.start', typeVersion: 1, position: [0, 0], parameters: {} },
+		{
+			id: 'start-node',
+			name: 'Start',
+			type: 'test.start',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		},
 		{
 			id: 'truedy-node-id',
 			name: NODE,
@@ -354,7 +467,14 @@ async function runLoop(settings: Partial<INode> = {}) {
 			parameters: { resource: 'call', operation: 'place', ...withNow, options: { concurrency: 1 } },
 			...settings,
 		},
-		{ id: 'if-node', name: 'Not answered?', type: 'test.notAnsweredOnce', typeVersion: 1, position: [400, 0], parameters: {} },
+		{
+			id: 'if-node',
+			name: 'Not answered?',
+			type: 'test.notAnsweredOnce',
+			typeVersion: 1,
+			position: [400, 0],
+			parameters: {},
+		},
 	];
 	const connections: IConnections = {
 		Start: { main: [[{ node: NODE, type: 'main', index: 0 }]] },

@@ -30,7 +30,8 @@ export function nodeRunOf(this: IExecuteFunctions): NodeRun {
 		// Without an execution id (some test harnesses), a random id per node run keeps retries on one
 		// key and gives separate executions separate keys. Without an execute-data object either, a
 		// fixed id: separate executions then share keys, which can replay a call but never dials twice.
-		const executionRef = this.getExecutionId() || (executeData ? `run-${randomUUID()}` : 'no-execution');
+		const executionRef =
+			this.getExecutionId() || (executeData ? `run-${randomUUID()}` : 'no-execution');
 		memory = { executionRef, sent: new Map() };
 		if (executeData) memoryByRun.set(executeData, memory);
 	}
@@ -60,12 +61,22 @@ export interface CallIntent {
  * Nothing that can change between tries of the same call (no hash of variables or settings), so
  * every retry of a run sends the same key, and a later run of the node for the item a new one.
  */
-export function callIntentOf(run: NodeRun, itemIndex: number, body: IDataObject, options: IDataObject): CallIntent {
+export function callIntentOf(
+	run: NodeRun,
+	itemIndex: number,
+	body: IDataObject,
+	options: IDataObject,
+): CallIntent {
 	const destination = createHash('sha256')
 		.update(`${String(body.agent_id)}\n${String(body.phone_number)}`)
 		.digest('hex')
 		.slice(0, 16);
 	const custom = String(options.idempotencyKey ?? '').trim();
-	const idempotencyKey = custom || ['n8n', run.executionRef, run.nodeId, run.run, itemIndex, destination].join(':');
-	return { idempotencyKey, custom: custom !== '', intent: [run.run, itemIndex, destination, idempotencyKey].join('\n') };
+	const idempotencyKey =
+		custom || ['n8n', run.executionRef, run.nodeId, run.run, itemIndex, destination].join(':');
+	return {
+		idempotencyKey,
+		custom: custom !== '',
+		intent: [run.run, itemIndex, destination, idempotencyKey].join('\n'),
+	};
 }

@@ -20,10 +20,12 @@ export function otherCallError(
 	const answeredAgent = firstNonEmptyString(call.agent_id);
 	const answeredNumber = firstNonEmptyString(call.phone_number, call.to_number, call.to);
 	const otherAgent = answeredAgent !== undefined && answeredAgent.trim() !== String(body.agent_id);
-	const otherNumber = answeredNumber !== undefined && !sameNumber(answeredNumber, String(body.phone_number));
+	const otherNumber =
+		answeredNumber !== undefined && !sameNumber(answeredNumber, String(body.phone_number));
 	if (!otherAgent && !otherNumber) return undefined;
 
-	const describe = (number: unknown, agent: unknown) => `${String(number ?? 'an unknown number')} (agent ${String(agent ?? 'unknown')})`;
+	const describe = (number: unknown, agent: unknown) =>
+		`${String(number ?? 'an unknown number')} (agent ${String(agent ?? 'unknown')})`;
 	return new NodeOperationError(
 		context.getNode(),
 		`Item ${itemIndex}: "Idempotency Key" "${idempotencyKey}" already belongs to another call: Truedy answered with call ${String(call.id)} to ${describe(answeredNumber, answeredAgent)}, this item asked for ${describe(body.phone_number, body.agent_id)}`,
