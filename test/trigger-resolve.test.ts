@@ -211,18 +211,23 @@ describe('every call outcome reaches the lead it was placed for', () => {
 });
 
 describe('the Agent IDs filter matches what the user knows', () => {
-	each('%s: the Truedy agent ID', async (_name, mode) => {
-		const h = await harness({ filters: { agentIds: SIM_AGENTS.leadQualifier } });
-		useMode(mode, h);
-		for (let i = 0; i < 6; i++) {
+	/** `count` calls, every other one for the Lead Qualifier agent, all delivered. */
+	async function callBothAgents(h: TriggerHarness, count: number): Promise<void> {
+		for (let i = 0; i < count; i++) {
 			await placeCall({
 				agent_id: i % 2 ? SIM_AGENTS.leadQualifier : SIM_AGENTS.active,
 				phone_number: phone(i),
 				variables: { lead_id: `lead-${i}` },
 			});
 		}
-		await sim.waitFor((s) => s.webhookDeliveries.length >= 6, 5000);
+		await sim.waitFor((s) => s.webhookDeliveries.length >= count, 5000);
 		await h.idle();
+	}
+
+	each('%s: the Truedy agent ID', async (_name, mode) => {
+		const h = await harness({ filters: { agentIds: SIM_AGENTS.leadQualifier } });
+		useMode(mode, h);
+		await callBothAgents(h, 6);
 
 		const ignored = logger.info.mock.calls.filter(([message]) =>
 			String(message).includes('ignored a delivery'),
@@ -246,14 +251,7 @@ describe('the Agent IDs filter matches what the user knows', () => {
 	each('%s: the Ultravox agent ID', async (_name, mode) => {
 		const h = await harness({ filters: { agentIds: SIM_ULTRAVOX_AGENTS.leadQualifier } });
 		useMode(mode, h);
-		for (let i = 0; i < 4; i++) {
-			await placeCall({
-				agent_id: i % 2 ? SIM_AGENTS.leadQualifier : SIM_AGENTS.active,
-				phone_number: phone(i),
-			});
-		}
-		await sim.waitFor((s) => s.webhookDeliveries.length >= 4, 5000);
-		await h.idle();
+		await callBothAgents(h, 4);
 		// The passthrough payload carries the Ultravox agent id; the flat one only the Truedy id, and
 		// Truedy's call objects do not say which Ultravox agent they ran on.
 		expect(h.executions).toHaveLength(mode.shape === 'ultravox' ? 2 : 0);
