@@ -4,7 +4,7 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { searchAgents } from './listSearch/searchAgents';
 import { getFromNumbers } from './methods/getFromNumbers';
@@ -15,6 +15,7 @@ import { callDescription } from './resources/call';
 import { getCall } from './resources/call/get';
 import { getManyCalls } from './resources/call/getAll';
 import { placeCall } from './resources/call/place';
+import { assertSupportedN8n, MAIN_CONNECTION } from './shared/compat';
 
 type Operation = (this: IExecuteFunctions) => Promise<INodeExecutionData[]>;
 
@@ -34,8 +35,8 @@ export class Truedy implements INodeType {
 		description: 'Place phone calls with Truedy voice-AI agents and follow them to the end',
 		defaults: { name: 'Truedy' },
 		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
+		inputs: [MAIN_CONNECTION],
+		outputs: [MAIN_CONNECTION],
 		credentials: [{ name: 'truedyApi', required: true }],
 		properties: [
 			{
@@ -53,6 +54,10 @@ export class Truedy implements INodeType {
 			...agentDescription,
 		],
 	};
+
+	constructor() {
+		assertSupportedN8n();
+	}
 
 	methods = {
 		listSearch: { searchAgents },

@@ -6,8 +6,8 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { assertSupportedN8n, MAIN_CONNECTION } from './shared/compat';
 import { TRUEDY_WEBHOOK_CREDENTIAL } from './shared/credentials';
 import { isObject } from './shared/values';
 import { testSigningSecret } from './trigger/credentialTest';
@@ -47,7 +47,7 @@ export class TruedyTrigger implements INodeType {
 		description: 'Starts the workflow when a Truedy call ends, or on other Truedy events',
 		defaults: { name: 'Truedy Trigger' },
 		inputs: [],
-		outputs: [NodeConnectionTypes.Main],
+		outputs: [MAIN_CONNECTION],
 		credentials: [
 			{
 				name: 'truedyWebhookApi',
@@ -220,6 +220,10 @@ export class TruedyTrigger implements INodeType {
 			},
 		],
 	};
+
+	constructor() {
+		assertSupportedN8n();
+	}
 
 	methods = {
 		credentialTest: { testSigningSecret },

@@ -4,9 +4,9 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { normalizeCall } from '../../../shared/calls';
+import { AI_TOOL_CONNECTION } from '../../../shared/compat';
 import { agentLocator } from '../../../shared/descriptions';
 import { mapItems } from '../../../shared/items';
 import { sleepWithAbort } from '../../../shared/sleep';
@@ -290,5 +290,5 @@ async function prepareCalls(this: IExecuteFunctions, nodeRun: NodeRun): Promise<
 
 /** As an AI agent's tool: a supply-data run, or an engine request that routes the output to `ai_tool`. */
 function runsAsAiTool(context: IExecuteFunctions): boolean {
-	return context.isToolExecution?.() === true || context.getNode().rewireOutputLogTo === NodeConnectionTypes.AiTool;
+	return context.isToolExecution?.() === true || context.getNode().rewireOutputLogTo === AI_TOOL_CONNECTION;
 }
