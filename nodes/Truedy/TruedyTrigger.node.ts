@@ -8,7 +8,6 @@ import type {
 } from 'n8n-workflow';
 
 import { assertSupportedN8n, MAIN_CONNECTION } from './shared/compat';
-import { TRUEDY_WEBHOOK_CREDENTIAL } from './shared/credentials';
 import { isObject } from './shared/values';
 import { testSigningSecret } from './trigger/credentialTest';
 import { deliveryKey, sharedDeduper } from './trigger/dedupe';
@@ -18,7 +17,8 @@ import { normalizeEventName, TRUEDY_EVENTS } from './trigger/events';
 import { type DeliveryFilters, filterMismatch } from './trigger/filter';
 import { isResolvable, RESOLVE_LIMITS, resolveDelivery } from './trigger/resolve';
 import { checkExists, create, deleteEndpoint } from './trigger/setup';
-import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from './trigger/signature';
+import { DEFAULT_TOLERANCE_SECONDS } from './trigger/signature';
+import { verifyDelivery } from './trigger/verify';
 
 interface TriggerSettings {
 	events: string[];
@@ -257,13 +257,9 @@ export class TruedyTrigger implements INodeType {
 		const request = this.getRequestObject();
 		const rawBody = request.rawBody as Buffer | string | undefined;
 
-		// 1. Verify.
+		// 1. Verify (the credential is read at most once a minute while deliveries verify: see verify.ts).
 		if (settings.verify) {
-			const { signingSecret } = await this.getCredentials<{ signingSecret?: string }>(
-				TRUEDY_WEBHOOK_CREDENTIAL,
-			);
-			const verification = verifySignature({
-				secrets: signingSecret,
+			const verification = await verifyDelivery.call(this, {
 				rawBody,
 				headers: request.headers,
 				toleranceSeconds: settings.toleranceSeconds,
