@@ -66,6 +66,12 @@ export interface TriggerResult {
 	ackP99Ms: number;
 	ackMaxMs: number;
 	durationMs: number;
+	/** From the first send to the last answer. */
+	deliveriesPerSecond?: number;
+	/** CPU time of the n8n server and its task runner during the load (until the last answer) per delivery, ms. */
+	cpuMsPerDelivery?: number;
+	/** Every time to acknowledge, ms (so halves of a run can be merged). */
+	ackMs?: number[];
 	executionsStarted: number;
 	executionsSucceeded: number;
 	/** Deliveries whose call id appears in no execution. */
@@ -106,6 +112,20 @@ export interface BenchResults {
 	trigger?: TriggerResult;
 	/** The same deliveries to n8n's own Webhook node (→ No Operation), for comparison. */
 	plainWebhook?: TriggerResult;
+	/** Truedy Trigger vs n8n's Webhook node, one server per expression engine (see trigger-bench.ts). */
+	triggerComparison?: TriggerComparison[];
+}
+
+export interface TriggerComparison {
+	/** N8N_EXPRESSION_ENGINE of the server. */
+	engine: string;
+	deliveries: number;
+	concurrency: number;
+	/** Workflow key → result, e.g. 'truedy', 'webhook', 'truedy-v1', 'truedy-full'. */
+	results: Record<string, TriggerResult>;
+	/** CPU profiles of the server under the load, per workflow key. */
+	profiles?: Record<string, import('./cpu-profile').ProfileSummary>;
+	conditions: { loadAverageBefore: number; loadAverageAfter: number };
 }
 
 export function median(values: number[]): number {

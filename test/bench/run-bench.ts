@@ -5,8 +5,14 @@
  * Writes docs/benchmarks.md and docs/benchmarks.png. See test/bench/README.md.
  *
  *   npm run bench -- [--runs 3] [--items 1000] [--rss-items 10000] [--concurrency 5,10,20,50]
- *                    [--deliveries 1000] [--webhook-deliveries 200] [--no-throughput] [--no-rss] [--no-trigger]
+ *                    [--deliveries 1000] [--trigger-concurrency 50] [--trigger-engines vm,quickjs[,vm+lazy]]
+ *                    [--no-profile] [--profile-deliveries 500] [--no-trigger-variants]
+ *                    [--no-throughput] [--no-rss] [--no-trigger] [--only trigger]
  *                    [--expression-engine vm|quickjs|legacy] [--report-only results.json]
+ *
+ * The trigger part (Truedy Trigger vs n8n's Webhook node, one fresh server per engine in
+ * --trigger-engines, see trigger-bench.ts) runs after the others. `--only trigger` runs just that
+ * part and replaces only its section of docs/benchmarks.md.
  */
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
@@ -23,20 +29,16 @@ import { cpuMsOf, findN8nServerPid, loadAverage, machineInfo, otherN8nProcesses,
 import type { RawLoadJob, RawLoadResult } from './raw-load';
 import { renderReport } from './report';
 import type { BenchResults, Conditions, RawRun, RssRun, ScenarioInfo, ScenarioKey, VariantRun } from './results';
-import { sleep, whileUnavailable } from './util';
-import { allExecutions, plainWebhookCallId, runTriggerLoad, triggerCallId } from './trigger-load';
+import { sleep, whileUnavailable, withRetries } from './util';
+import { allExecutions } from './trigger-load';
+import { engineEnv, runTriggerComparison } from './trigger-bench';
+import { renderTriggerComparison, spliceTriggerSection } from './trigger-report';
 import {
 	AGENT_ID,
 	CREDENTIAL,
 	MAX_ITEMS,
 	TARGET_NODE,
 	throughputWorkflow,
-	TRIGGER_WEBHOOK_ID,
-	TRIGGER_WORKFLOW_ID,
-	triggerWorkflow,
-	PLAIN_WEBHOOK_PATH,
-	PLAIN_WEBHOOK_WORKFLOW_ID,
-	plainWebhookWorkflow,
 	WEBHOOK_CREDENTIAL,
 } from './workflows';
 import type { BenchWorkflow, Variant } from './workflows';
@@ -61,9 +63,14 @@ interface BenchOptions {
 	rssItems: number;
 	concurrencies: number[];
 	deliveries: number;
-	/** Deliveries to n8n's own Webhook node for comparison (0 = skip). */
-	webhookDeliveries: number;
 	triggerConcurrency: number;
+	/** N8N_EXPRESSION_ENGINE of each trigger comparison server. */
+	triggerEngines: string[];
+	profile: boolean;
+	profileDeliveries: number;
+	triggerVariants: boolean;
+	/** 'trigger': only the trigger comparison, splicing its section into the existing page. */
+	only?: 'trigger';
 	rss: boolean;
 	trigger: boolean;
 	throughput: boolean;
@@ -79,8 +86,11 @@ export function parseOptions(argv: string[]): BenchOptions {
 		rssItems: 10_000,
 		concurrencies: [5, 10, 20, 50],
 		deliveries: 1000,
-		webhookDeliveries: 200,
 		triggerConcurrency: 50,
+		triggerEngines: ['vm', 'quickjs'],
+		profile: true,
+		profileDeliveries: 500,
+		triggerVariants: true,
 		rss: true,
 		trigger: true,
 		throughput: true,
@@ -117,9 +127,28 @@ export function parseOptions(argv: string[]): BenchOptions {
 			case '--deliveries':
 				options.deliveries = count(1, 100_000);
 				break;
-			case '--webhook-deliveries':
-				options.webhookDeliveries = count(0, 100_000);
+			case '--trigger-engines':
+				options.triggerEngines = value()
+					.split(',')
+					.map((part) => part.trim())
+					.filter((engine) => engine !== '');
+				options.triggerEngines.forEach(engineEnv); // throws on an unknown spec
 				break;
+			case '--no-profile':
+				options.profile = false;
+				break;
+			case '--profile-deliveries':
+				options.profileDeliveries = count(1, 100_000);
+				break;
+			case '--no-trigger-variants':
+				options.triggerVariants = false;
+				break;
+			case '--only': {
+				const part = value();
+				if (part !== 'trigger') throw new Error('--only takes: trigger');
+				options.only = 'trigger';
+				break;
+			}
 			case '--trigger-concurrency':
 				options.triggerConcurrency = count(1, 1000);
 				break;
@@ -411,18 +440,6 @@ async function measureRss(bench: Bench, variantKey: string, items: number, fresh
 // ---------------------------------------------------------------------------------------------
 // Main
 
-/** CLI imports can die with SIGSEGV at exit under the vm expression engine (see the harness notes); they are idempotent, so retry. */
-async function withRetries<T>(what: string, work: () => Promise<T>, tries = 3): Promise<T> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await work();
-		} catch (error) {
-			if (attempt >= tries) throw error;
-			log(`${what} failed (attempt ${attempt}), retrying: ${(error as Error).message.split('\n')[0]}`);
-		}
-	}
-}
-
 export async function setUp(variants: Variant[], expressionEngine: string): Promise<Bench & { signingSecret: string }> {
 	const install = await ensureN8nInstalled(log);
 	const sim = await startSimulator({ autoAdvance: false, failNumbers: [] });
@@ -438,10 +455,10 @@ export async function setUp(variants: Variant[], expressionEngine: string): Prom
 		]),
 	);
 	const workflows = new Map(variants.map((variant) => [variant.key, throughputWorkflow(variant, sim.baseUrl)]));
-	await withRetries('import:workflow', () => n8n.importWorkflow([...[...workflows.values()].map((workflow) => workflow.json), triggerWorkflow(), plainWebhookWorkflow()]));
+	await withRetries('import:workflow', () => n8n.importWorkflow([...workflows.values()].map((workflow) => workflow.json)));
 	await n8n.start();
 	// Activating through the public API registers the webhooks at once (publish:workflow is one CLI run per workflow).
-	for (const id of [...[...workflows.values()].map((workflow) => workflow.id), TRIGGER_WORKFLOW_ID, PLAIN_WEBHOOK_WORKFLOW_ID]) {
+	for (const id of [...workflows.values()].map((workflow) => workflow.id)) {
 		await whileUnavailable(() => n8n.api('POST', `/workflows/${id}/activate`));
 	}
 	const serverPid = requireServerPid(install, n8n);
@@ -457,6 +474,10 @@ async function main(): Promise<void> {
 		return;
 	}
 	const started = Date.now();
+	if (options.only === 'trigger') {
+		await triggerOnly(options, started);
+		return;
+	}
 	const defaultConcurrency = nodeDefaultConcurrency();
 	const variants = buildVariants(options, defaultConcurrency);
 	const before = conditions();
@@ -530,35 +551,6 @@ async function main(): Promise<void> {
 				save();
 			}
 		}
-		if (options.trigger) {
-			log(`trigger: ${options.deliveries} signed deliveries at concurrency ${options.triggerConcurrency}`);
-			results.trigger = await runTriggerLoad({
-				n8n: bench.n8n,
-				url: bench.n8n.webhookUrl(`${TRIGGER_WEBHOOK_ID}/webhook`),
-				secret: bench.signingSecret,
-				workflowId: TRIGGER_WORKFLOW_ID,
-				callIdOf: triggerCallId,
-				deliveries: options.deliveries,
-				concurrency: options.triggerConcurrency,
-				log,
-			});
-			log(`trigger: ${JSON.stringify(results.trigger)}`);
-			if (options.webhookDeliveries > 0) {
-				log(`plain Webhook node: ${options.webhookDeliveries} of the same deliveries, for comparison`);
-				results.plainWebhook = await runTriggerLoad({
-					n8n: bench.n8n,
-					url: bench.n8n.webhookUrl(PLAIN_WEBHOOK_PATH),
-					secret: bench.signingSecret,
-					workflowId: PLAIN_WEBHOOK_WORKFLOW_ID,
-					callIdOf: plainWebhookCallId,
-					deliveries: options.webhookDeliveries,
-					concurrency: options.triggerConcurrency,
-					log,
-				});
-				log(`plain webhook: ${JSON.stringify(results.plainWebhook)}`);
-			}
-			save();
-		}
 		if (options.rss) {
 			for (const key of ['place-default', 'http-default']) {
 				results.rss.push(await measureRss(bench, key, options.rssItems, true));
@@ -569,10 +561,51 @@ async function main(): Promise<void> {
 		await bench.n8n.dispose();
 		await bench.sim.close();
 	}
+	// The trigger comparison starts a server of its own per engine, so it runs once the bench server is gone.
+	if (options.trigger) {
+		results.triggerComparison = [];
+		for (const engine of options.triggerEngines) {
+			results.triggerComparison.push(await runTriggerComparison(engine, triggerBenchOptions(options)));
+			save();
+		}
+	}
 	save();
 	log(`raw results: ${json} (re-render with npm run bench -- --report-only ${json})`);
 	await writeOutputs(results);
 	log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+function triggerBenchOptions(options: BenchOptions) {
+	return {
+		deliveries: options.deliveries,
+		concurrency: options.triggerConcurrency,
+		profile: options.profile,
+		profileDeliveries: options.profileDeliveries,
+		variants: options.triggerVariants,
+		log,
+	};
+}
+
+/** `--only trigger`: the comparison per engine; its section replaces the one in docs/benchmarks.md. */
+async function triggerOnly(options: BenchOptions, started: number): Promise<void> {
+	const comparisons = [];
+	const json = path.join(os.tmpdir(), `truedy-bench-trigger-${Date.now()}.json`);
+	for (const engine of options.triggerEngines) {
+		comparisons.push(await runTriggerComparison(engine, triggerBenchOptions(options)));
+		fs.writeFileSync(json, JSON.stringify({ startedAt: new Date(started).toISOString(), triggerComparison: comparisons }, null, 2));
+	}
+	log(`raw results: ${json}`);
+	writeTriggerSection(comparisons as NonNullable<BenchResults['triggerComparison']>, started);
+	log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+function writeTriggerSection(comparisons: NonNullable<BenchResults['triggerComparison']>, started: number): void {
+	const file = path.join(DOCS, 'benchmarks.md');
+	const page = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+	const section = renderTriggerComparison(comparisons);
+	section.splice(1, 0, '', `Measured by \`npm run bench -- --only trigger\` on ${new Date(started).toISOString().slice(0, 10)} (${((Date.now() - started) / 60_000).toFixed(1)} min).`);
+	fs.writeFileSync(file, spliceTriggerSection(page, section));
+	log(`wrote the trigger section of ${file}`);
 }
 
 function nodeVersion(binary: string): Promise<string> {

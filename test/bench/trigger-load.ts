@@ -3,28 +3,30 @@
  * The Call Ended trigger under load: N signed `call.ended` deliveries (each its own call and
  * event id) POSTed to the published trigger workflow's production URL, `concurrency` at a time.
  * Time to acknowledge is measured per delivery; executions are then counted through n8n's public
- * API and matched to the delivered call ids.
+ * API and matched to the delivered event ids. With a server pid, the CPU time of the server and
+ * its task runner over the load is measured too.
  */
 import type { N8nServer } from '../e2e/n8n-server';
 import type { SimCall } from '../simulator/types';
 import { buildCallEndedEvent, deliverWebhook } from '../simulator/webhooks';
+import { cpuMsOf, processTree } from './proc-stats';
 import { percentile } from './results';
 import { sleep, whileUnavailable } from './util';
 import type { TriggerResult } from './results';
 import { AGENT_ID, TRIGGER_NODE } from './workflows';
 
-/** Call id of the delivery an execution of the Truedy Trigger workflow handled. */
-export const triggerCallId = (execution: any): unknown => execution.data?.resultData?.runData?.[TRIGGER_NODE]?.[0]?.data?.main?.[0]?.[0]?.json?.callId;
-/** Call id of the delivery an execution of the plain Webhook workflow received. */
-export const plainWebhookCallId = (execution: any): unknown =>
-	execution.data?.resultData?.runData?.Webhook?.[0]?.data?.main?.[0]?.[0]?.json?.body?.data?.call?.callId;
+/** Event id of the delivery an execution of the Truedy Trigger workflow handled. */
+export const triggerEventId = (execution: any): unknown => execution.data?.resultData?.runData?.[TRIGGER_NODE]?.[0]?.data?.main?.[0]?.[0]?.json?.eventId;
+/** Event id of the delivery an execution of the plain Webhook workflow received. */
+export const plainWebhookEventId = (execution: any): unknown =>
+	execution.data?.resultData?.runData?.Webhook?.[0]?.data?.main?.[0]?.[0]?.json?.body?.data?.id;
 
 
 /** A call that ended a minute ago, answered, with a made-up summary. */
-function endedCall(index: number): SimCall {
+function endedCall(index: number, tag: string): SimCall {
 	const ended = new Date(Date.now() - 60_000);
 	const started = new Date(ended.getTime() - 42_000);
-	const id = `call_bench${String(index).padStart(22, '0')}`;
+	const id = `call_bench${tag}${String(index).padStart(22 - tag.length, '0')}`;
 	return {
 		id,
 		seq: index + 1,
@@ -47,6 +49,11 @@ function endedCall(index: number): SimCall {
 		transcriptReadyAt: null,
 		history: [],
 	};
+}
+
+/** CPU time (utime + stime) of a process and its descendants, ms. */
+export function treeCpuMs(pid: number): number {
+	return processTree(pid).reduce((sum, child) => sum + cpuMsOf(child), 0);
 }
 
 interface ExecutionPage {
@@ -73,27 +80,33 @@ export async function runTriggerLoad(options: {
 	url: string;
 	secret: string;
 	workflowId: string;
-	/** The delivered call id as the workflow's first node saw it. */
-	callIdOf: (execution: any) => unknown;
+	/** The delivered event id as the workflow's first node saw it. */
+	eventIdOf: (execution: any) => unknown;
 	deliveries: number;
 	concurrency: number;
+	/** Makes the event ids of this load unique (a repeated id would be a duplicate to the trigger). */
+	tag: string;
+	/** The n8n server process, for its CPU time (with its task runner) during the load. */
+	serverPid?: number;
 	log: (line: string) => void;
 }): Promise<TriggerResult> {
-	const { n8n, url, secret, workflowId, callIdOf, deliveries, concurrency, log } = options;
+	const { n8n, url, secret, workflowId, eventIdOf, deliveries, concurrency, tag, serverPid, log } = options;
 	const before = new Set((await allExecutions(n8n, workflowId, false)).map((execution) => execution.id));
 	const ackMs: number[] = [];
 	const statuses: Record<string, number> = {};
-	const callIds: string[] = [];
+	const eventIds: string[] = [];
 	const errorSamples: string[] = [];
 	let next = 0;
+	const cpuBefore = serverPid ? treeCpuMs(serverPid) : NaN;
 	const started = Date.now();
 
 	const worker = async (): Promise<void> => {
 		while (next < deliveries) {
 			const index = next++;
-			const call = endedCall(index);
-			callIds[index] = call.id;
-			const envelope = buildCallEndedEvent(call, 'ultravox', 'call.ended', { eventId: `uv_evt_bench_${index}` });
+			const call = endedCall(index, tag);
+			const eventId = `uv_evt_bench_${tag}_${index}`;
+			eventIds[index] = eventId;
+			const envelope = buildCallEndedEvent(call, 'ultravox', 'call.ended', { eventId });
 			const sentAt = process.hrtime.bigint();
 			let status = 'network error';
 			try {
@@ -109,6 +122,7 @@ export async function runTriggerLoad(options: {
 	};
 	await Promise.all(Array.from({ length: concurrency }, worker));
 	const durationMs = Date.now() - started;
+	const cpuMs = serverPid ? treeCpuMs(serverPid) - cpuBefore : NaN;
 	const acknowledged = Object.entries(statuses)
 		.filter(([status]) => /^2\d\d$/.test(status))
 		.reduce((sum, [, count]) => sum + count, 0);
@@ -134,24 +148,51 @@ export async function runTriggerLoad(options: {
 	const withData = (await allExecutions(n8n, workflowId, true)).filter((execution) => !before.has(execution.id));
 	const seen = new Map<string, number>();
 	for (const execution of withData) {
-		const callId = callIdOf(execution);
-		if (typeof callId === 'string') seen.set(callId, (seen.get(callId) ?? 0) + 1);
+		const eventId = eventIdOf(execution);
+		if (typeof eventId === 'string') seen.set(eventId, (seen.get(eventId) ?? 0) + 1);
 	}
-	const lost = callIds.filter((id) => !seen.has(id)).length;
+	const lost = eventIds.filter((id) => !seen.has(id)).length;
 	const duplicates = [...seen.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0);
-	return {
+	return triggerResult({
 		deliveries,
 		concurrency,
-		acknowledged,
 		ackStatuses: statuses,
-		ackP50Ms: percentile(ackMs, 50),
-		ackP99Ms: percentile(ackMs, 99),
-		ackMaxMs: Math.max(...ackMs),
+		ackMs,
 		durationMs,
+		cpuMs,
 		executionsStarted: withData.length,
 		executionsSucceeded: withData.filter((execution) => execution.status === 'success').length,
 		lostDeliveries: lost,
 		duplicateExecutions: duplicates,
 		errorSamples,
+	});
+}
+
+/** A TriggerResult from the raw figures of one load (or of several merged). */
+export function triggerResult(raw: {
+	deliveries: number;
+	concurrency: number;
+	ackStatuses: Record<string, number>;
+	ackMs: number[];
+	durationMs: number;
+	cpuMs: number;
+	executionsStarted: number;
+	executionsSucceeded: number;
+	lostDeliveries: number;
+	duplicateExecutions: number;
+	errorSamples: string[];
+}): TriggerResult {
+	const { ackMs, cpuMs, ...rest } = raw;
+	return {
+		...rest,
+		acknowledged: Object.entries(raw.ackStatuses)
+			.filter(([status]) => /^2\d\d$/.test(status))
+			.reduce((sum, [, count]) => sum + count, 0),
+		ackP50Ms: percentile(ackMs, 50),
+		ackP99Ms: percentile(ackMs, 99),
+		ackMaxMs: Math.max(...ackMs),
+		deliveriesPerSecond: (raw.deliveries * 1000) / raw.durationMs,
+		cpuMsPerDelivery: cpuMs / raw.deliveries,
+		ackMs,
 	};
 }

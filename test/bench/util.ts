@@ -20,3 +20,15 @@ export async function whileUnavailable<T>(work: () => Promise<T>, timeoutMs = 12
 		}
 	}
 }
+
+/** CLI imports can die with SIGSEGV at exit under the vm expression engine (see the harness notes); they are idempotent, so retry. */
+export async function withRetries<T>(what: string, work: () => Promise<T>, tries = 3, log = (line: string) => process.stderr.write(`${line}\n`)): Promise<T> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await work();
+		} catch (error) {
+			if (attempt >= tries) throw error;
+			log(`${what} failed (attempt ${attempt}), retrying: ${(error as Error).message.split('\n')[0]}`);
+		}
+	}
+}

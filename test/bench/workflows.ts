@@ -151,25 +151,43 @@ export const TRIGGER_WORKFLOW_ID = workflowId('call-ended-trigger');
 export const TRIGGER_WEBHOOK_ID = uuidFrom('call-ended-trigger:webhookId');
 export const TRIGGER_NODE = 'Truedy Trigger';
 
-/** Truedy Trigger (Call Ended, signature verified, no API fetch) → No Operation. */
-export function triggerWorkflow(): Record<string, unknown> {
+export interface TriggerWorkflowOptions {
+	/** Distinguishes the workflow (id, webhook id); '' is the default Call Ended trigger. */
+	key?: string;
+	/** Node version (default 1.1, what the editor adds today). */
+	typeVersion?: number;
+	/** Static data to import with the workflow (e.g. a dedupe store at its cap). */
+	staticData?: Record<string, unknown>;
+}
+
+export function triggerWorkflowId(key = ''): string {
+	return key === '' ? TRIGGER_WORKFLOW_ID : workflowId(`call-ended-trigger:${key}`);
+}
+
+export function triggerWebhookId(key = ''): string {
+	return key === '' ? TRIGGER_WEBHOOK_ID : uuidFrom(`call-ended-trigger:${key}:webhookId`);
+}
+
+/** Truedy Trigger (Call Ended, signature verified, no API lookups) → No Operation. */
+export function triggerWorkflow(options: TriggerWorkflowOptions = {}): Record<string, unknown> {
+	const key = options.key ?? '';
 	return {
-		id: TRIGGER_WORKFLOW_ID,
-		name: 'Bench: Call Ended trigger',
+		id: triggerWorkflowId(key),
+		name: `Bench: Call Ended trigger${key ? ` (${key})` : ''}`,
 		active: false,
 		nodes: [
 			{
-				id: uuidFrom('call-ended-trigger:trigger'),
+				id: uuidFrom(`call-ended-trigger:${key}:trigger`),
 				name: TRIGGER_NODE,
 				type: 'n8n-nodes-truedy.truedyTrigger',
-				typeVersion: 1,
+				typeVersion: options.typeVersion ?? 1.1,
 				position: [0, 0],
-				webhookId: TRIGGER_WEBHOOK_ID,
-				parameters: { events: ['call.ended'], verifySignature: true, fetchCallDetails: false, filters: {}, options: {} },
+				webhookId: triggerWebhookId(key),
+				parameters: { events: ['call.ended'], verifySignature: true, resolveCall: false, fetchCallDetails: false, filters: {}, options: {} },
 				credentials: { truedyWebhookApi: WEBHOOK_CREDENTIAL },
 			},
 			{
-				id: uuidFrom('call-ended-trigger:noop'),
+				id: uuidFrom(`call-ended-trigger:${key}:noop`),
 				name: 'Done',
 				type: 'n8n-nodes-base.noOp',
 				typeVersion: 1,
@@ -179,6 +197,7 @@ export function triggerWorkflow(): Record<string, unknown> {
 		],
 		connections: { [TRIGGER_NODE]: { main: [[{ node: 'Done', type: 'main', index: 0 }]] } },
 		settings: { executionOrder: 'v1' },
+		...(options.staticData ? { staticData: options.staticData } : {}),
 		pinData: {},
 	};
 }
@@ -200,7 +219,7 @@ export function plainWebhookWorkflow(): Record<string, unknown> {
 				typeVersion: 2,
 				position: [0, 0],
 				webhookId: uuidFrom('plain-webhook:webhookId'),
-				parameters: { httpMethod: 'POST', path: PLAIN_WEBHOOK_PATH, responseMode: 'onReceived', responseCode: 204, options: {} },
+				parameters: { httpMethod: 'POST', path: PLAIN_WEBHOOK_PATH, responseMode: 'onReceived', options: { responseCode: { values: { responseCode: 204 } } } },
 			},
 			{
 				id: uuidFrom('plain-webhook:noop'),

@@ -1,0 +1,101 @@
+/* eslint-disable */
+/**
+ * The "Call Ended trigger under load" section of docs/benchmarks.md: Truedy Trigger vs n8n's Webhook
+ * node per expression engine (see trigger-bench.ts). `npm run bench -- --only trigger` replaces just
+ * this section of the existing page (spliceTriggerSection).
+ */
+import type { ProfileSummary } from './cpu-profile';
+import type { TriggerComparison, TriggerResult } from './results';
+
+export const TRIGGER_SECTION_HEADING = '## Call Ended trigger under load';
+
+const num = (value: number | undefined, digits = 0): string => (value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const seconds = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'n/a');
+
+const LABELS: Record<string, string> = {
+	webhook: "n8n's Webhook node",
+	truedy: 'Truedy Trigger 1.1',
+	'truedy-v1': 'Truedy Trigger 1 (existing workflows)',
+	'truedy-full': 'Truedy Trigger 1.1, 20,000 keys saved',
+};
+
+function row(engine: string, key: string, r: TriggerResult): string {
+	return `| ${engine} | ${LABELS[key] ?? key} | ${r.deliveries} | ${r.acknowledged} | ${r.executionsStarted} | ${r.lostDeliveries} | ${r.duplicateExecutions} | ${seconds(r.ackP50Ms)} | ${seconds(r.ackP99Ms)} | ${num(r.deliveriesPerSecond, 1)} | ${num(r.cpuMsPerDelivery, 1)} |`;
+}
+
+const ratio = (a: number | undefined, b: number | undefined) => (a && b && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+function profileTable(engine: string, key: string, profile: ProfileSummary): string[] {
+	return [
+		`**${engine}, ${LABELS[key] ?? key}**: ${profile.deliveries ?? '?'} deliveries in ${(profile.durationMs / 1000).toFixed(1)} s, main thread busy in ${num(profile.busyPercent)}% of the samples (${profile.deliveries ? num(((profile.busyPercent / 100) * profile.durationMs) / profile.deliveries, 1) : 'n/a'} ms per delivery), GC ${num(profile.gcPercent, 1)}%.`,
+		'',
+		'| Self time | Frame |',
+		'|---:|---|',
+		...profile.top.slice(0, 8).map((frame) => `| ${num(frame.selfPercent, 1)}% | \`${frame.frame.replace(/\|/g, '\\|')}\` |`),
+		'',
+		'| Inclusive (a frame of the group on the stack) | Share | ms per delivery |',
+		'|---|---:|---:|',
+		...profile.inclusive.map((group) => `| ${group.name} | ${num(group.percent, 1)}% | ${profile.deliveries ? num((group.percent / 100) * (profile.durationMs / profile.deliveries), 1) : 'n/a'} |`),
+		'',
+	];
+}
+
+export function renderTriggerComparison(comparisons: TriggerComparison[]): string[] {
+	if (comparisons.length === 0) return [];
+	const first = comparisons[0];
+	const lines: string[] = [
+		TRIGGER_SECTION_HEADING,
+		'',
+		`${first.deliveries} signed \`call.ended\` deliveries (each its own call and event id), ${first.concurrency} at a time, to the production URL of a published workflow, per expression engine (\`N8N_EXPRESSION_ENGINE\`) on a fresh server: Truedy Trigger (Call Ended, Verify Signature on, Resolve Call off) → No Operation, and n8n's own Webhook node (v2, answers 204 on receipt, no signature check) → No Operation **in the same server and run**, in halves (Webhook, Truedy, Truedy, Webhook). Then the same load to the Truedy Trigger at typeVersion 1 and with its dedupe store at the 20,000-key cap.`,
+		'',
+		'| Engine | Workflow | Deliveries | Acknowledged (2xx) | Executions | Lost | Duplicate executions | Ack p50 | Ack p99 | Deliveries/s | Server CPU per delivery (ms) |',
+		'|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+	];
+	for (const comparison of comparisons) {
+		for (const key of ['webhook', 'truedy', 'truedy-v1', 'truedy-full']) {
+			const result = comparison.results[key];
+			if (result) lines.push(row(comparison.engine, key, result));
+		}
+	}
+	lines.push(
+		'',
+		"*Ack* is from sending a delivery to its answer with the given number in flight, so it is mostly queueing: by Little's law about concurrency / deliveries per second. *Executions* are counted through n8n's public API and matched to the delivered event ids; *lost* deliveries were answered 2xx but started no execution. *Server CPU* is utime + stime of the `n8n start` process and its task runner from /proc while the deliveries were sent, divided by their number.",
+		'',
+	);
+	const bullets: string[] = [];
+	for (const c of comparisons) {
+		const t = c.results.truedy;
+		const w = c.results.webhook;
+		const v1 = c.results['truedy-v1'];
+		const full = c.results['truedy-full'];
+		if (!t || !w) continue;
+		let text = `- **${c.engine}**: Truedy Trigger ack p50 ${seconds(t.ackP50Ms)} vs ${seconds(w.ackP50Ms)} (${ratio(t.ackP50Ms, w.ackP50Ms)}), p99 ${seconds(t.ackP99Ms)} vs ${seconds(w.ackP99Ms)}, ${num(t.deliveriesPerSecond, 1)} vs ${num(w.deliveriesPerSecond, 1)} deliveries/s, ${num(t.cpuMsPerDelivery, 1)} vs ${num(w.cpuMsPerDelivery, 1)} ms of server CPU per delivery.`;
+		if (v1) text += ` At typeVersion 1: ${num(v1.cpuMsPerDelivery, 1)} ms per delivery, p50 ${seconds(v1.ackP50Ms)}.`;
+		if (full) text += ` With 20,000 keys saved: ${num(full.cpuMsPerDelivery, 1)} ms per delivery (${num((full.cpuMsPerDelivery ?? NaN) - (t.cpuMsPerDelivery ?? NaN), 1)} ms for loading, merging and saving the dedupe store), p50 ${seconds(full.ackP50Ms)}.`;
+		bullets.push(text);
+	}
+	lines.push(...bullets, '');
+	const profiled = comparisons.filter((c) => c.profiles && Object.keys(c.profiles).length > 0);
+	if (profiled.length > 0) {
+		lines.push(
+			'### Where the time goes (CPU profiles of the server)',
+			'',
+			'The V8 inspector of the running `n8n start` process (opened with SIGUSR1) sampled every 0.5 ms while one more load of each workflow ran. Self time per frame, share of all samples:',
+			'',
+		);
+		for (const c of profiled) {
+			for (const [key, profile] of Object.entries(c.profiles!)) lines.push(...profileTable(c.engine, key, profile));
+		}
+	}
+	return lines;
+}
+
+/** Replaces the trigger section of an existing benchmarks page (up to the next `## ` heading), or appends it. */
+export function spliceTriggerSection(page: string, section: string[]): string {
+	const lines = page.split('\n');
+	const start = lines.findIndex((line) => line.trim() === TRIGGER_SECTION_HEADING);
+	if (start < 0) return `${page.trimEnd()}\n\n${section.join('\n')}\n`;
+	let end = lines.findIndex((line, index) => index > start && /^## /.test(line));
+	if (end < 0) end = lines.length;
+	return [...lines.slice(0, start), ...section, ...lines.slice(end)].join('\n');
+}
