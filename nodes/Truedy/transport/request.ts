@@ -12,8 +12,21 @@ import type {
 import { TRUEDY_API_CREDENTIAL } from '../shared/credentials';
 import { sleepWithAbort } from '../shared/sleep';
 import { isObject } from '../shared/values';
-import { apiError, cancelledError, networkError, redactSecret, unreadableAnswerError } from './errors';
-import { backoffDelay, canWait, rateGateOf, retryDelay, retryPolicyOf, type RetryPolicy } from './retry';
+import {
+	apiError,
+	cancelledError,
+	networkError,
+	redactSecret,
+	unreadableAnswerError,
+} from './errors';
+import {
+	backoffDelay,
+	canWait,
+	rateGateOf,
+	retryDelay,
+	retryPolicyOf,
+	type RetryPolicy,
+} from './retry';
 
 type TruedyContext = IExecuteFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
@@ -27,6 +40,11 @@ export interface TruedyRequest {
 	idempotencyKey?: string;
 	itemIndex?: number;
 	retry?: Partial<RetryPolicy>;
+	/**
+	 * Awaited before every attempt (retries too), after any 429 wait: e.g. a run's request budget
+	 * (`createRequestBudget`). `afterRateLimit` says the attempt waited for a 429's reset.
+	 */
+	beforeSend?: (signal: AbortSignal | undefined, afterRateLimit: boolean) => Promise<void>;
 }
 
 export interface Pagination {
@@ -57,6 +75,7 @@ export async function truedyRequest(
 	// Set once an attempt may have taken effect without us seeing the answer (lost connection,
 	// 5xx, unreadable answer): whatever error ends the request then has to say so.
 	let outcomeUnknown = false;
+	let rateLimited = false;
 
 	// Waits `delay` before the next attempt; false when the policy allows no more waiting.
 	const waitToRetry = async (attempt: number, delay: number | undefined, pauseWholeRun = false) => {
@@ -71,13 +90,24 @@ export async function truedyRequest(
 	for (let attempt = 1; ; attempt++) {
 		const gateWait = gate.blockedUntil - Date.now();
 		if (gateWait > 0) await sleepWithAbort(gateWait, signal);
+		if (request.beforeSend) await request.beforeSend(signal, rateLimited || gateWait > 0);
+		// Stop means stop: nothing is started once the execution is cancelled, whatever path led
+		// here (a worker taking its next item, a retry, a poll). This is the last await before sending.
+		if (signal?.aborted) throw cancelledError(this, request);
 		let response: IN8nHttpFullResponse;
 		try {
 			response = (await this.helpers.httpRequestWithAuthentication.call(
 				this,
 				TRUEDY_API_CREDENTIAL,
 				options,
-				{ credentialsDecrypted: { id: '', name: '', type: TRUEDY_API_CREDENTIAL, data: credentials } },
+				{
+					credentialsDecrypted: {
+						id: '',
+						name: '',
+						type: TRUEDY_API_CREDENTIAL,
+						data: credentials,
+					},
+				},
 			)) as IN8nHttpFullResponse;
 		} catch (error) {
 			if (signal?.aborted) throw cancelledError(this, request);
@@ -89,7 +119,8 @@ export async function truedyRequest(
 		const status = response.statusCode;
 		if (status >= 200 && status < 300) {
 			const data = response.body as unknown;
-			if (status === 204 || (typeof data === 'object' && data !== null)) return unwrapEnvelope(data);
+			if (status === 204 || (typeof data === 'object' && data !== null))
+				return unwrapEnvelope(data);
 			// The answer is not JSON (cut off or mangled on the way), but the request may have taken
 			// effect: like a lost connection, it is retried only when that is safe.
 			outcomeUnknown = true;
@@ -101,6 +132,7 @@ export async function truedyRequest(
 		const body = redactSecret(response.body, credentials.apiKey) as IDataObject | undefined;
 		if (status >= 500) outcomeUnknown = true;
 		const delay = retryDelay(status, body, response.headers, attempt, policy, canRetryFailures);
+		rateLimited = status === 429;
 		if (!(await waitToRetry(attempt, delay, status === 429))) {
 			throw apiError(this, status, body, request, attempt, outcomeUnknown);
 		}
