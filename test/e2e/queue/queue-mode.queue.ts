@@ -1,0 +1,566 @@
+/**
+ * Issue #16: the package in n8n 2.41.1's queue mode, end to end. One cluster for the file:
+ * Redis + PostgreSQL + main + 2 workers + 1 webhook process (queue-cluster.ts), the Truedy
+ * simulator in this process. In order:
+ *  1. 200-item Place Call runs on a worker: 200 calls, 0 duplicate dials.
+ *  2. Truedy Trigger across processes: 1,000 distinct deliveries spread over main and the webhook
+ *     process, the same 1,000 again ~10 s later to the other process: 0 duplicate executions.
+ *  3. The same delivery at both processes at the same moment: how many slip through (measured).
+ *  4. Throughput with 2 workers (10 executions × 100 Place Call items; the trigger figures of 2).
+ *  5. A worker SIGKILLed in the middle of a 200-item Place Call: nobody dialled twice, nobody lost.
+ *  6. Throughput with the 1 worker left.
+ * Figures go to test-results/queue-mode.json (and the jest output).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { startSimulator } from '../../simulator/server';
+import type { RecordedRequest, TruedySimulator } from '../../simulator/server';
+import { deliverWebhook } from '../../simulator/webhooks';
+import type { ExecutionSummary } from '../n8n-server';
+import { QueueCluster } from './queue-cluster';
+import {
+	API_CREDENTIAL,
+	callEndedBody,
+	eventIdOf,
+	PLACE,
+	PLACE_KEYED,
+	PLACE_NODE,
+	SIGNING_SECRET,
+	TRIGGER_PATH,
+	TRIGGER_WORKFLOW,
+	TRIGGER_WORKFLOW_ID,
+	WEBHOOK_CREDENTIAL,
+} from './workflows';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const RESULTS = path.join(ROOT, 'test-results', 'queue-mode.json');
+const N_TRIGGER = Number(process.env.TRUEDY_QUEUE_DELIVERIES) || 1000;
+const N_SIMULTANEOUS = Number(process.env.TRUEDY_QUEUE_SIMULTANEOUS) || 200;
+const IN_FLIGHT = 50;
+const THROUGHPUT_EXECUTIONS = 10;
+const THROUGHPUT_ITEMS = 100;
+
+const log = (line: string): void => {
+	process.stderr.write(`[queue-e2e] ${line}\n`);
+};
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const FINAL = (status: string): boolean => !['new', 'running', 'waiting'].includes(status);
+
+let cluster: QueueCluster | undefined;
+let sim: TruedySimulator;
+const results: Record<string, unknown> = {};
+const started = Date.now();
+
+beforeAll(async () => {
+	sim = await startSimulator({ autoAdvance: false });
+	cluster = await QueueCluster.start({
+		workers: 2,
+		log,
+		// Stalled jobs are found within ~25 s of a worker's death instead of 60–90 s (n8n's defaults,
+		// lockDuration 60 s + stalledInterval 30 s); nothing else about n8n's handling changes.
+		env: {
+			QUEUE_WORKER_LOCK_DURATION: '20000',
+			QUEUE_WORKER_LOCK_RENEW_TIME: '4000',
+			QUEUE_WORKER_STALLED_INTERVAL: '5000',
+		},
+		prepare: async (main) => {
+			// Before the processes start: the first CLI command runs the migrations.
+			await main.importCredentials([
+				{
+					...API_CREDENTIAL,
+					type: 'truedyApi',
+					data: { apiKey: sim.apiKey, baseUrl: sim.baseUrl },
+				},
+				{
+					...WEBHOOK_CREDENTIAL,
+					type: 'truedyWebhookApi',
+					data: { signingSecret: SIGNING_SECRET },
+				},
+			]);
+			await main.importWorkflow([PLACE.json, PLACE_KEYED.json, TRIGGER_WORKFLOW]);
+		},
+	});
+	results.startupMs = cluster.startupMs;
+	await cluster.main.createApiKey('queue-e2e');
+	// Activated through main's public API (main runs the trigger's webhookMethods): quicker than
+	// three `n8n publish:workflow` CLI runs before the start (4–20 s each).
+	for (const id of [PLACE.id, PLACE_KEYED.id, TRIGGER_WORKFLOW_ID])
+		await cluster.main.api('POST', `/workflows/${id}/activate`);
+	// The webhook process serves what main registered: an unsigned delivery gets 401 (not 404) on both.
+	for (const on of ['main', 'webhook'] as const) {
+		const url = cluster.webhookUrl(TRIGGER_PATH, on);
+		const deadline = Date.now() + 30_000;
+		for (;;) {
+			const response = await fetch(url, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: '{}',
+			});
+			if (response.status === 401) break;
+			if (Date.now() > deadline) throw new Error(`${url} answered ${response.status}, not 401`);
+			await sleep(500);
+		}
+	}
+}, 6 * 60_000);
+
+afterAll(async () => {
+	results.wallMs = Date.now() - started;
+	fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+	fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+	log(`results: ${RESULTS}\n${JSON.stringify(results, null, 2)}`);
+	await cluster?.dispose();
+	await sim?.close();
+}, 90_000);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const callPosts = (): RecordedRequest[] =>
+	sim.requests.filter((r) => r.method === 'POST' && r.path === '/calls');
+
+/** Dials per destination number (calls the simulator created, replays not counted). */
+function dialsPerNumber(): Map<string, number> {
+	const counts = new Map<string, number>();
+	for (const call of sim.calls.values()) counts.set(call.to, (counts.get(call.to) ?? 0) + 1);
+	return counts;
+}
+const duplicateDials = (): number =>
+	[...dialsPerNumber().values()].reduce((sum, n) => sum + n - 1, 0);
+
+async function startPlaceRun(
+	workflow: { path: string },
+	body: Record<string, unknown>,
+	on: 'main' | 'webhook' = 'webhook',
+): Promise<void> {
+	const response = await fetch(cluster!.webhookUrl(workflow.path, on), {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
+	if (response.status !== 200)
+		throw new Error(`start ${workflow.path}: HTTP ${response.status} ${await response.text()}`);
+}
+
+async function ids(workflowId: string): Promise<Set<string>> {
+	return new Set((await cluster!.executions(workflowId)).map((execution) => execution.id));
+}
+
+/**
+ * Waits until at least `count` executions not in `before` exist, all in a final status, and the
+ * number has not grown for `quietMs`; returns them (with data if asked).
+ */
+async function settle(
+	workflowId: string,
+	before: Set<string>,
+	count: number,
+	options: { quietMs?: number; timeoutMs?: number; includeData?: boolean } = {},
+): Promise<ExecutionSummary[]> {
+	const { quietMs = 3000, timeoutMs = 180_000, includeData = false } = options;
+	const deadline = Date.now() + timeoutMs;
+	let lastCount = -1;
+	let stableSince = Date.now();
+	let fresh: ExecutionSummary[] = [];
+	while (Date.now() < deadline) {
+		fresh = (await cluster!.executions(workflowId)).filter(
+			(execution) => !before.has(execution.id),
+		);
+		if (fresh.length !== lastCount) {
+			lastCount = fresh.length;
+			stableSince = Date.now();
+		}
+		if (
+			fresh.length >= count &&
+			fresh.every((execution) => FINAL(execution.status)) &&
+			Date.now() - stableSince >= quietMs
+		)
+			break;
+		await sleep(500);
+	}
+	if (fresh.length < count || !fresh.every((execution) => FINAL(execution.status))) {
+		throw new Error(
+			`workflow ${workflowId}: wanted ${count} finished executions within ${timeoutMs} ms, have ${JSON.stringify(statusCounts(fresh))}`,
+		);
+	}
+	if (!includeData) return fresh;
+	return (await cluster!.executions(workflowId, true)).filter(
+		(execution) => !before.has(execution.id),
+	);
+}
+
+function statusCounts(executions: ExecutionSummary[]): Record<string, number> {
+	const counts: Record<string, number> = {};
+	for (const execution of executions)
+		counts[execution.status] = (counts[execution.status] ?? 0) + 1;
+	return counts;
+}
+
+function percentile(values: number[], p: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	if (sorted.length === 0) return NaN;
+	return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1];
+}
+
+interface Delivery {
+	url: string;
+	rawBody: string;
+}
+
+/** Sends deliveries `inFlight` at a time; per-delivery ack time and the statuses. */
+async function deliverAll(
+	deliveries: Delivery[],
+	inFlight: number,
+): Promise<{ ackMs: number[]; statuses: Record<string, number>; durationMs: number }> {
+	const ackMs: number[] = [];
+	const statuses: Record<string, number> = {};
+	let next = 0;
+	const begin = Date.now();
+	const lane = async (): Promise<void> => {
+		while (next < deliveries.length) {
+			const { url, rawBody } = deliveries[next++];
+			const sentAt = performance.now();
+			let status: string;
+			try {
+				status = String(
+					(await deliverWebhook(url, rawBody, { secret: SIGNING_SECRET, timeoutMs: 30_000 }))
+						.status,
+				);
+			} catch (error) {
+				status = `error: ${(error as Error).message}`;
+			}
+			ackMs.push(performance.now() - sentAt);
+			statuses[status] = (statuses[status] ?? 0) + 1;
+		}
+	};
+	await Promise.all(Array.from({ length: inFlight }, lane));
+	return { ackMs, statuses, durationMs: Date.now() - begin };
+}
+
+const all2xx = (statuses: Record<string, number>): number =>
+	Object.entries(statuses)
+		.filter(([status]) => /^2\d\d$/.test(status))
+		.reduce((sum, [, count]) => sum + count, 0);
+
+/** Executions per delivered event id. */
+function executionsPerEvent(executions: ExecutionSummary[]): Map<string, number> {
+	const counts = new Map<string, number>();
+	for (const execution of executions) {
+		const eventId = eventIdOf(execution);
+		if (eventId) counts.set(eventId, (counts.get(eventId) ?? 0) + 1);
+	}
+	return counts;
+}
+
+const processes = (): string[] => [
+	cluster!.webhookUrl(TRIGGER_PATH, 'main'),
+	cluster!.webhookUrl(TRIGGER_PATH, 'webhook'),
+];
+
+/** N distinct deliveries, spread over main and the webhook process; figures for the report. */
+async function triggerLoad(
+	tag: string,
+	count: number,
+): Promise<{ bodies: string[]; figures: Record<string, unknown>; executions: ExecutionSummary[] }> {
+	const before = await ids(TRIGGER_WORKFLOW_ID);
+	const events = Array.from({ length: count }, (_, index) => callEndedBody(index, tag));
+	const urls = processes();
+	const begin = Date.now();
+	const load = await deliverAll(
+		events.map((event, index) => ({ url: urls[index % 2], rawBody: event.rawBody })),
+		IN_FLIGHT,
+	);
+	const executions = await settle(TRIGGER_WORKFLOW_ID, before, count, { includeData: true });
+	const lastStop = Math.max(
+		...executions.map((execution) => Date.parse(String(execution.stoppedAt))),
+	);
+	const perEvent = executionsPerEvent(executions);
+	const figures = {
+		deliveries: count,
+		inFlight: IN_FLIGHT,
+		acked2xx: all2xx(load.statuses),
+		statuses: load.statuses,
+		ackP50Ms: Math.round(percentile(load.ackMs, 50)),
+		ackP99Ms: Math.round(percentile(load.ackMs, 99)),
+		deliveriesPerSecond: Math.round((count * 1000) / load.durationMs),
+		allExecutedMs: lastStop - begin,
+		executionsPerSecond: Math.round((count * 1000) / (lastStop - begin)),
+		executions: executions.length,
+		executionStatuses: statusCounts(executions),
+		lost: events.filter((event) => !perEvent.has(event.eventId)).length,
+		duplicates: [...perEvent.values()].reduce((sum, n) => sum + n - 1, 0),
+	};
+	return { bodies: events.map((event) => event.rawBody), figures, executions };
+}
+
+/** 10 executions × 100 Place Call items at once, spread over main and the webhook process. */
+async function placeThroughput(tag: string): Promise<Record<string, unknown>> {
+	sim.reset();
+	const before = await ids(PLACE.id);
+	const workerStartsBefore = cluster!.workerStartCounts();
+	const begin = Date.now();
+	await Promise.all(
+		Array.from({ length: THROUGHPUT_EXECUTIONS }, (_, k) =>
+			startPlaceRun(
+				PLACE,
+				{ n: THROUGHPUT_ITEMS, offset: k * THROUGHPUT_ITEMS, tag: `${tag}-${k}` },
+				k % 2 ? 'main' : 'webhook',
+			),
+		),
+	);
+	const executions = await settle(PLACE.id, before, THROUGHPUT_EXECUTIONS, { quietMs: 1000 });
+	const lastStop = Math.max(
+		...executions.map((execution) => Date.parse(String(execution.stoppedAt))),
+	);
+	const items = THROUGHPUT_EXECUTIONS * THROUGHPUT_ITEMS;
+	const workerStarts = cluster!.workerStartCounts();
+	const perWorker = Object.fromEntries(
+		Object.entries(workerStarts).map(([name, n]) => [name, n - (workerStartsBefore[name] ?? 0)]),
+	);
+	return {
+		executions: `${THROUGHPUT_EXECUTIONS} × ${THROUGHPUT_ITEMS} items`,
+		statuses: statusCounts(executions),
+		wallMs: lastStop - begin,
+		itemsPerSecond: Math.round((items * 1000) / (lastStop - begin)),
+		calls: sim.calls.size,
+		posts: callPosts().length,
+		duplicateDials: duplicateDials(),
+		executionsPerWorker: perWorker,
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+test('a 200-item Place Call runs on a worker: 200 calls, 0 duplicate dials', async () => {
+	sim.reset();
+	const before = await ids(PLACE.id);
+	const begin = Date.now();
+	await startPlaceRun(PLACE, { n: 200, tag: 'w200' });
+	const [execution] = await settle(PLACE.id, before, 1, { quietMs: 500, includeData: true });
+	expect(execution.status).toBe('success');
+	const worker = cluster!.workerOf(execution.id);
+	expect(worker).toBeDefined(); // "Worker started execution <id>" in a worker's log
+	// The webhook process received the request and enqueued it; it did not run it.
+	expect(cluster!.webhook.process.log()).toMatch(
+		new RegExp(`Enqueued execution ${execution.id}\\b`),
+	);
+	const output = execution.data!.resultData.runData[PLACE_NODE][0].data!.main![0]!;
+	expect(output).toHaveLength(200);
+	expect(new Set(output.map((item) => item.json.id)).size).toBe(200);
+	expect(callPosts()).toHaveLength(200);
+	expect(sim.calls.size).toBe(200);
+	expect(dialsPerNumber().size).toBe(200);
+	expect(duplicateDials()).toBe(0);
+	results.placeCall200 = {
+		executionId: execution.id,
+		worker: worker!.name,
+		calls: sim.calls.size,
+		posts: callPosts().length,
+		duplicateDials: duplicateDials(),
+		wallMs: Date.now() - begin,
+	};
+}, 120_000);
+
+let firstLoad: { bodies: string[]; figures: Record<string, unknown> } | undefined;
+
+test(
+	`Truedy Trigger: ${N_TRIGGER} deliveries over main + webhook process, the same again ~10 s later to the other process: 0 duplicate executions`,
+	async () => {
+		firstLoad = await triggerLoad('x', N_TRIGGER);
+		const phase1 = firstLoad.figures;
+		log(`phase 1 (2 workers): ${JSON.stringify(phase1)}`);
+		expect(phase1.acked2xx).toBe(N_TRIGGER);
+		expect(phase1.lost).toBe(0);
+		expect(phase1.duplicates).toBe(0);
+
+		await sleep(10_000);
+		const before = await ids(TRIGGER_WORKFLOW_ID);
+		const urls = processes();
+		// Event i went to process i % 2; its re-delivery goes to the other one.
+		const again = await deliverAll(
+			firstLoad.bodies.map((rawBody, index) => ({ url: urls[(index + 1) % 2], rawBody })),
+			IN_FLIGHT,
+		);
+		// Re-deliveries start nothing: wait as long as the first 1,000 took to run, then count.
+		await sleep(Math.min(15_000, Math.max(5_000, Number(phase1.allExecutedMs) / 4)));
+		const started = (await cluster!.executions(TRIGGER_WORKFLOW_ID, true)).filter(
+			(execution) => !before.has(execution.id),
+		);
+		const redelivered = {
+			deliveries: N_TRIGGER,
+			acked2xx: all2xx(again.statuses),
+			statuses: again.statuses,
+			ackP50Ms: Math.round(percentile(again.ackMs, 50)),
+			ackP99Ms: Math.round(percentile(again.ackMs, 99)),
+			duplicateExecutions: started.length,
+			duplicateEventIds: started.map(eventIdOf).slice(0, 10),
+		};
+		results.triggerCrossProcess = { first: phase1, redeliveredToOtherProcess: redelivered };
+		log(`phase 2 (re-deliveries to the other process): ${JSON.stringify(redelivered)}`);
+		expect(redelivered.acked2xx).toBe(N_TRIGGER);
+		expect(started).toHaveLength(0);
+	},
+	6 * 60_000,
+);
+
+test(
+	`the same delivery at both processes at the same moment (${N_SIMULTANEOUS} events): measured, none lost`,
+	async () => {
+		const before = await ids(TRIGGER_WORKFLOW_ID);
+		const events = Array.from({ length: N_SIMULTANEOUS }, (_, index) => callEndedBody(index, 's'));
+		const urls = processes();
+		const statuses: Record<string, number> = {};
+		let next = 0;
+		const lane = async (): Promise<void> => {
+			while (next < events.length) {
+				const { rawBody } = events[next++];
+				const answers = await Promise.all(
+					urls.map((url) =>
+						deliverWebhook(url, rawBody, { secret: SIGNING_SECRET, timeoutMs: 30_000 }).then(
+							(r) => String(r.status),
+							(e: Error) => `error: ${e.message}`,
+						),
+					),
+				);
+				for (const status of answers) statuses[status] = (statuses[status] ?? 0) + 1;
+			}
+		};
+		await Promise.all(Array.from({ length: IN_FLIGHT / 2 }, lane));
+		const executions = await settle(TRIGGER_WORKFLOW_ID, before, N_SIMULTANEOUS, {
+			includeData: true,
+		});
+		const perEvent = executionsPerEvent(executions);
+		const slipped = [...perEvent.values()].filter((n) => n > 1).length;
+		results.simultaneousDuplicates = {
+			events: N_SIMULTANEOUS,
+			deliveries: N_SIMULTANEOUS * 2,
+			statuses,
+			executions: executions.length,
+			slippedThrough: slipped,
+			slipRate: Number((slipped / N_SIMULTANEOUS).toFixed(3)),
+		};
+		log(`simultaneous duplicates: ${JSON.stringify(results.simultaneousDuplicates)}`);
+		expect(all2xx(statuses)).toBe(N_SIMULTANEOUS * 2);
+		expect(events.filter((event) => !perEvent.has(event.eventId))).toHaveLength(0); // none lost
+		expect(Math.max(...perEvent.values())).toBeLessThanOrEqual(2); // at most one per process
+	},
+	4 * 60_000,
+);
+
+test(
+	'throughput with 2 workers: 10 × 100 Place Call items, 0 duplicate dials',
+	async () => {
+		const figures = await placeThroughput('tp2');
+		results.throughput2Workers = { placeCall: figures, trigger: firstLoad?.figures };
+		log(`throughput, 2 workers: ${JSON.stringify(figures)}`);
+		expect(figures.calls).toBe(THROUGHPUT_EXECUTIONS * THROUGHPUT_ITEMS);
+		expect(figures.duplicateDials).toBe(0);
+		expect(figures.statuses).toEqual({ success: THROUGHPUT_EXECUTIONS });
+	},
+	4 * 60_000,
+);
+
+test(
+	'a worker SIGKILLed in the middle of a 200-item Place Call: nobody dialled twice, nobody lost',
+	async () => {
+		sim.reset();
+		sim.configure({ latencyMs: 100 }); // 5 at a time × 100 ms: the run takes ~4–5 s
+		const before = await ids(PLACE_KEYED.id);
+		await startPlaceRun(PLACE_KEYED, { n: 200, tag: 'kill' });
+		const deadline = Date.now() + 60_000;
+		let execution: ExecutionSummary | undefined;
+		while (Date.now() < deadline) {
+			execution = (await cluster!.executions(PLACE_KEYED.id)).find(
+				(candidate) => !before.has(candidate.id),
+			);
+			if (execution && callPosts().length >= 40) break;
+			await sleep(100);
+		}
+		expect(execution).toBeDefined();
+		const victim = cluster!.workerOf(execution!.id)!;
+		expect(victim).toBeDefined();
+		const survivor = cluster!.workers.find((worker) => worker !== victim)!;
+		await victim.process.crash();
+		const killedAt = Date.now();
+		const postsAtKill = callPosts().length;
+		log(
+			`SIGKILLed ${victim.name} running execution ${execution!.id} after ${postsAtKill} POST /calls`,
+		);
+
+		// Whatever n8n does now: wait for the execution to end.
+		const [ended] = await settle(PLACE_KEYED.id, before, 1, {
+			quietMs: 5000,
+			timeoutMs: 180_000,
+			includeData: true,
+		});
+		const endedAfterMs = Date.parse(String(ended.stoppedAt)) - killedAt;
+		const rerunOnSurvivor = new RegExp(`Worker started execution ${execution!.id}\\b`).test(
+			survivor.process.log(),
+		);
+		const firstRunCalls = sim.calls.size;
+		const errorMessage = (ended.data?.resultData?.error as any)?.message;
+		log(
+			`execution ${ended.id} ended ${ended.status} ${endedAfterMs} ms after the kill (${errorMessage}); re-run on ${survivor.name}: ${rerunOnSurvivor}; calls ${firstRunCalls}`,
+		);
+		expect(duplicateDials()).toBe(0);
+		expect(ended.id).toBe(execution!.id);
+		expect(['error', 'crashed']).toContain(ended.status);
+		expect(firstRunCalls).toBeLessThan(200); // reported as not (all) called: the execution failed
+
+		// The same workflow again, same leads: Idempotency Key {{ $json.leadId }} replays the calls made.
+		sim.configure({ latencyMs: 0 });
+		const beforeRerun = await ids(PLACE_KEYED.id);
+		await startPlaceRun(PLACE_KEYED, { n: 200, tag: 'kill' });
+		const [rerun] = await settle(PLACE_KEYED.id, beforeRerun, 1, {
+			quietMs: 500,
+			includeData: true,
+		});
+		expect(rerun.status).toBe('success');
+		expect(cluster!.workerOf(rerun.id)).toBe(survivor);
+		const replays = callPosts().filter((request) => request.replayed).length;
+		const output = rerun.data!.resultData.runData[PLACE_NODE][0].data!.main![0]!;
+		expect(output).toHaveLength(200);
+		expect(sim.calls.size).toBe(200);
+		expect(dialsPerNumber().size).toBe(200);
+		expect(duplicateDials()).toBe(0);
+		expect(replays).toBeGreaterThanOrEqual(firstRunCalls);
+		expect(new Set(output.map((item) => item.json.id))).toEqual(new Set(sim.calls.keys()));
+		results.killWorker = {
+			killed: victim.name,
+			executionId: execution!.id,
+			postsBeforeKill: postsAtKill,
+			callsByKilledRun: firstRunCalls,
+			status: ended.status,
+			error: errorMessage,
+			endedAfterKillMs: endedAfterMs,
+			reRunByN8nOnOtherWorker: rerunOnSurvivor,
+			rerun: {
+				executionId: rerun.id,
+				status: rerun.status,
+				replayed: replays,
+				newCalls: 200 - firstRunCalls,
+			},
+			finalCalls: sim.calls.size,
+			duplicateDials: duplicateDials(),
+			lost: 200 - dialsPerNumber().size,
+		};
+	},
+	5 * 60_000,
+);
+
+test(
+	'throughput with 1 worker: 10 × 100 Place Call items and the trigger load',
+	async () => {
+		const alive = cluster!.workers.filter((worker) => worker.process.running);
+		expect(alive).toHaveLength(1);
+		const place = await placeThroughput('tp1');
+		const trigger = (await triggerLoad('y', N_TRIGGER)).figures;
+		results.throughput1Worker = { placeCall: place, trigger };
+		log(`throughput, 1 worker: ${JSON.stringify(results.throughput1Worker)}`);
+		expect(place.duplicateDials).toBe(0);
+		expect(place.statuses).toEqual({ success: THROUGHPUT_EXECUTIONS });
+		expect(trigger.lost).toBe(0);
+		expect(trigger.duplicates).toBe(0);
+	},
+	5 * 60_000,
+);
