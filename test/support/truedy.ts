@@ -91,9 +91,26 @@ export function callRequests(sim: TruedySimulator): RecordedRequest[] {
 	return apiRequests(sim, 'POST', '/calls');
 }
 
-/** GET /calls/{id} polls, optionally for one call. */
+/**
+ * Status checks, optionally of one call: its `GET /calls/{id}` and every `GET /calls` list read
+ * (Wait for Call to End reads one list for all the calls it follows).
+ */
 export function pollsOf(sim: TruedySimulator, callId?: string): RecordedRequest[] {
+	return apiRequests(
+		sim,
+		'GET',
+		callId ? new RegExp(`^/calls(/${callId})?$`) : /^\/calls(\/[^/]+)?$/,
+	);
+}
+
+/** `GET /calls/{id}` reads only, optionally of one call. */
+export function callReadsOf(sim: TruedySimulator, callId?: string): RecordedRequest[] {
 	return apiRequests(sim, 'GET', callId ? `/calls/${callId}` : /^\/calls\/[^/]+$/);
+}
+
+/** `GET /calls` list reads. */
+export function listReadsOf(sim: TruedySimulator): RecordedRequest[] {
+	return apiRequests(sim, 'GET', '/calls');
 }
 
 export function idempotencyKeyOf(request: RecordedRequest): string | undefined {

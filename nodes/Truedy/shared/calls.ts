@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
-import { truedyRequest } from '../transport/request';
+import { truedyRequest, type TruedyRequest } from '../transport/request';
 import type { RetryPolicy } from '../transport/retry';
 import { parseDurationSeconds } from './time';
 import { firstNonEmptyString, isObject } from './values';
@@ -44,12 +44,14 @@ export async function fetchCall(
 	callId: string,
 	itemIndex?: number,
 	retry?: Partial<RetryPolicy>,
+	beforeSend?: TruedyRequest['beforeSend'],
 ): Promise<IDataObject> {
 	const { data } = await truedyRequest.call(this, {
 		method: 'GET',
 		path: `/calls/${encodeURIComponent(callId)}`,
 		itemIndex,
 		retry,
+		beforeSend,
 	});
 	return data as IDataObject;
 }

@@ -10,7 +10,7 @@ import { AI_TOOL_CONNECTION } from '../../../shared/compat';
 import { agentLocator } from '../../../shared/descriptions';
 import { mapItems } from '../../../shared/items';
 import { sleepWithAbort } from '../../../shared/sleep';
-import { createPacer } from '../../../transport/pacer';
+import { createPacer, createRequestBudget } from '../../../transport/pacer';
 import { truedyRequest } from '../../../transport/request';
 import { buildCallBody } from './body';
 import { callIntentOf, nodeRunOf, type CallIntent, type NodeRun } from './idempotencyKey';
@@ -22,6 +22,11 @@ const showFor = { resource: ['call'], operation: ['place'] };
 
 /** Calls created at once by default; see docs/benchmarks.md. */
 const DEFAULT_CONCURRENCY = 50;
+/**
+ * The run's share of Truedy's rate limit by default: 60 of the documented 100 requests per minute
+ * per organisation, which leaves 40 for other workflows, the trigger and the API's own users.
+ */
+const DEFAULT_REQUESTS_PER_MINUTE = 60;
 
 export const placeCallDescription: INodeProperties[] = [
 	{
@@ -203,6 +208,15 @@ export const placeCallDescription: INodeProperties[] = [
 				description:
 					'Truedy creates at most one call per key. Leave empty for a key per execution, node run, item, agent and number: retries never dial twice, and a loop back to this node dials again. Set it to a stable per-lead value (e.g. the CRM lead ID, as an expression) to call a lead at most once across executions.',
 			},
+			{
+				displayName: 'Requests per Minute',
+				name: 'requestsPerMinute',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: DEFAULT_REQUESTS_PER_MINUTE,
+				description:
+					"Most requests this node sends to Truedy in any minute, creating calls and checking on them together (Wait for Call to End reads one list for many calls). The default leaves 40 of Truedy's 100 per minute per organisation to other workflows. 0 means no budget; rate limits Truedy reports are always honoured.",
+			},
 		],
 	},
 ];
@@ -218,6 +232,9 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? DEFAULT_CONCURRENCY)) || 1);
 	const waitForSlot = createPacer(Number(options.callsPerMinute ?? 0), this.getExecutionCancelSignal());
+	const budget = createRequestBudget(Number(options.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE));
+	const beforeSend = (signal: AbortSignal | undefined, afterRateLimit: boolean) =>
+		budget.take(signal, afterRateLimit);
 
 	// n8n discards the output of a cancelled or failed run: the ledger logs what was created.
 	const ledger = new PlacedCallLedger(this);
@@ -233,7 +250,7 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 			if (!nodeRun.sent.has(intent)) nodeRun.sent.set(intent, body);
 			ledger.sending(itemIndex, idempotencyKey, custom);
 			const { data } = await truedyRequest
-				.call(this, { method: 'POST', path: '/calls', body, idempotencyKey, itemIndex })
+				.call(this, { method: 'POST', path: '/calls', body, idempotencyKey, itemIndex, beforeSend })
 				.catch((error: unknown) => {
 					ledger.failed(itemIndex, error);
 					throw error;
@@ -252,7 +269,7 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 		const result =
 			!waitForEnd || runsAsAiTool(this)
 				? placed
-				: await waitForPlacedCalls.call(this, placed, readWaitSettings(this));
+				: await waitForPlacedCalls.call(this, placed, readWaitSettings(this), beforeSend);
 		succeeded = true;
 		return result;
 	} catch (error) {

@@ -2,7 +2,6 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { NodeOperationError } from 'n8n-workflow';
 
 import {
-	fetchCall,
 	isTerminalStatus,
 	MIN_POLL_INTERVAL_SECONDS,
 	normalizeCall,
@@ -11,6 +10,8 @@ import {
 } from '../../../shared/calls';
 import { errorJson } from '../../../shared/items';
 import { sleepWithAbort } from '../../../shared/sleep';
+import type { TruedyRequest } from '../../../transport/request';
+import { createCallWatcher, type CallSource } from './callWatcher';
 const MAX_POLL_INTERVAL_MS = 30_000;
 /** Polls stay at the base interval this long, then slow down gently. */
 const STEADY_POLLING_MS = 120_000;
@@ -108,12 +109,16 @@ export async function waitForPlacedCalls(
 	this: IExecuteFunctions,
 	placed: INodeExecutionData[],
 	settings: WaitSettings,
+	beforeSend?: TruedyRequest['beforeSend'],
 ): Promise<INodeExecutionData[]> {
+	// One list read per poll cycle answers for every call (callWatcher.ts).
+	const calls = placed.filter((item) => item.json.error === undefined).map((item) => item.json);
+	const source = createCallWatcher(this, calls, beforeSend);
 	const results = await Promise.allSettled(
 		placed.map(async (item) => {
 			if (item.json.error !== undefined) return item;
 			const itemIndex = pairedIndex(item);
-			return { ...item, json: await waitForCallEnd.call(this, item.json, itemIndex, settings) };
+			return { ...item, json: await waitForCallEnd.call(this, item.json, itemIndex, settings, source) };
 		}),
 	);
 	return results.map((result, position) => {
@@ -131,9 +136,25 @@ export async function waitForCallEnd(
 	call: IDataObject,
 	itemIndex: number,
 	settings: WaitSettings,
+	source: CallSource = createCallWatcher(this, [call]),
+): Promise<IDataObject> {
+	const callId = String(call.id ?? '');
+	try {
+		return await followCall.call(this, call, callId, itemIndex, settings, source);
+	} finally {
+		source.done(callId);
+	}
+}
+
+async function followCall(
+	this: IExecuteFunctions,
+	call: IDataObject,
+	callId: string,
+	itemIndex: number,
+	settings: WaitSettings,
+	source: CallSource,
 ): Promise<IDataObject> {
 	const signal = this.getExecutionCancelSignal();
-	const callId = String(call.id ?? '');
 	const started = Date.now();
 	let current = call;
 	let delay = settings.pollIntervalMs;
@@ -148,14 +169,14 @@ export async function waitForCallEnd(
 			return timedOut(this, current, itemIndex, settings);
 		}
 		await sleepWithAbort(wait, signal);
-		current = await fetchCall.call(this, callId, itemIndex);
+		current = await source.fetch(callId, itemIndex);
 		polled = true;
 	}
 
 	const transcriptDeadline = Date.now() + settings.transcriptWaitMs;
 	while (transcriptExpected(current) && Date.now() + settings.pollIntervalMs <= transcriptDeadline) {
 		await sleepWithAbort(settings.pollIntervalMs, signal);
-		current = await fetchCall.call(this, callId, itemIndex);
+		current = await source.fetchOne(callId, itemIndex);
 	}
 	return { ...normalizeCall(current), waitTimedOut: false };
 }
