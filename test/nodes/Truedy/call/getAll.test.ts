@@ -13,8 +13,11 @@ import {
 	SIM_AGENTS,
 	useSimulator,
 } from '../../../support';
+import { forgetStatusSpellingsForTests } from '../../../../nodes/Truedy/resources/call/getAll';
 
 const sim = useSimulator({ autoAdvance: false });
+// Which status spelling a server accepted is remembered per process: every test starts afresh.
+beforeEach(() => forgetStatusSpellingsForTests());
 
 const getMany = (parameters: IDataObject = {}) => ({
 	resource: 'call',
@@ -278,6 +281,23 @@ describe('filters', () => {
 			);
 		},
 	);
+
+	test('the accepted spelling is remembered per server: the 422 costs one request, not one per list', async () => {
+		sim.configure({ statusFilterVocabulary: 'ended' });
+		await seedCalls();
+		for (let run = 0; run < 3; run++) {
+			const result = await runTruedy(sim, {
+				parameters: getMany({ returnAll: true, filters: { status: 'ended' } }),
+			});
+			expect(result.nodeError(NODE)).toBeUndefined();
+		}
+		expect(apiRequests(sim, 'GET', '/calls').map((r) => [r.query.status, r.status])).toEqual([
+			['completed', 422],
+			['ended', 200],
+			['ended', 200],
+			['ended', 200],
+		]);
+	});
 
 	test('the guide spelling is kept for every page of the same list', async () => {
 		sim.configure({ statusFilterVocabulary: 'ended' });
