@@ -138,10 +138,12 @@ describe('invalid phone numbers, Continue On Fail on', () => {
 		expect(success.map((o) => o.json.phone_number)).toEqual(['+14155551001', '+14155551002']);
 		expect(success.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 2 }]);
 		expect(failed).toHaveLength(1);
-		expect(failed[0].json.error).toMatch(/^Item 1: "Phone Number" "bad"/);
-		expect(failed[0].json.details).toEqual({
-			itemIndex: 1,
-			description: 'Fix the "Phone Number" field for item 1. Nothing was sent to Truedy for this item.',
+		// `{ error, message }`, the shape every n8n routes to the error output (items.ts errorItem),
+		// with the input item's fields added by n8n.
+		expect(failed[0].json).toEqual({
+			phone: 'bad',
+			error: expect.stringMatching(/^Item 1: "Phone Number" "bad"/),
+			message: 'Fix the "Phone Number" field for item 1. Nothing was sent to Truedy for this item.',
 		});
 		expect(failed[0].pairedItem).toEqual({ item: 1 });
 		expect(sim.calls.size).toBe(2);

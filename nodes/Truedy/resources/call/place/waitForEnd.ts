@@ -8,7 +8,7 @@ import {
 	normalizeCallStatus,
 	transcriptExpected,
 } from '../../../shared/calls';
-import { errorJson } from '../../../shared/items';
+import { errorItem } from '../../../shared/items';
 import { sleepWithAbort } from '../../../shared/sleep';
 import type { TruedyRequest } from '../../../transport/request';
 import { createCallWatcher, type CallSource } from './callWatcher';
@@ -125,9 +125,7 @@ export async function waitForPlacedCalls(
 		if (result.status === 'fulfilled') return result.value;
 		const item = placed[position];
 		if (!this.continueOnFail()) throw result.reason;
-		const json = errorJson(result.reason as Error, pairedIndex(item));
-		(json.details as IDataObject).call = item.json;
-		return { json, pairedItem: item.pairedItem };
+		return errorItem(this, result.reason as Error, pairedIndex(item), item.pairedItem, { call: item.json });
 	});
 }
 
