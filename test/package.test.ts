@@ -91,4 +91,12 @@ describe('published package', () => {
 		const out = execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' });
 		expect(JSON.parse(out)).toEqual({ ok: true, e164: '+14155551234' });
 	});
+
+	test('ships the licence notice of the bundled libphonenumber-js (MIT, metadata Apache-2.0)', () => {
+		const notice = 'dist/nodes/Truedy/shared/vendor/libphonenumber.LICENSE.txt';
+		expect(packedFiles()).toContain(notice);
+		const text = fs.readFileSync(path.join(root, notice), 'utf8');
+		expect(text).toContain('(The MIT License)');
+		expect(text).toContain('Apache License');
+	});
 });
