@@ -7,6 +7,7 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { searchAgents } from './listSearch/searchAgents';
+import { searchCalls } from './listSearch/searchCalls';
 import { getFromNumbers } from './methods/getFromNumbers';
 import { agentDescription } from './resources/agent';
 import { getAgent } from './resources/agent/get';
@@ -16,6 +17,7 @@ import { getCall } from './resources/call/get';
 import { getManyCalls } from './resources/call/getAll';
 import { placeCall } from './resources/call/place';
 import { assertSupportedN8n, MAIN_CONNECTION } from './shared/compat';
+import { toolDescriptionProperties } from './shared/toolDescriptions';
 
 type Operation = (this: IExecuteFunctions) => Promise<INodeExecutionData[]>;
 
@@ -32,7 +34,8 @@ export class Truedy implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-		description: 'Place phone calls with Truedy voice-AI agents and follow them to the end',
+		description:
+			'Place phone calls with Truedy voice-AI agents, optionally wait for their outcome, and get calls and agents',
 		defaults: { name: 'Truedy' },
 		usableAsTool: true,
 		inputs: [MAIN_CONNECTION],
@@ -50,6 +53,7 @@ export class Truedy implements INodeType {
 				],
 				default: 'call',
 			},
+			...toolDescriptionProperties,
 			...callDescription,
 			...agentDescription,
 		],
@@ -60,7 +64,7 @@ export class Truedy implements INodeType {
 	}
 
 	methods = {
-		listSearch: { searchAgents },
+		listSearch: { searchAgents, searchCalls },
 		loadOptions: { getFromNumbers },
 	};
 
@@ -69,7 +73,10 @@ export class Truedy implements INodeType {
 		const operation = this.getNodeParameter('operation', 0) as string;
 		const run = operations[resource]?.[operation];
 		if (!run) {
-			throw new NodeOperationError(this.getNode(), `Unsupported operation "${operation}" for "${resource}"`);
+			throw new NodeOperationError(
+				this.getNode(),
+				`Unsupported operation "${operation}" for "${resource}"`,
+			);
 		}
 		return [await run.call(this)];
 	}

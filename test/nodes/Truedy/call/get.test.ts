@@ -150,3 +150,39 @@ test('an empty call ID is refused before anything is sent', async () => {
 	expect(result.nodeError(NODE)?.message).toBe('Item 0: "Call ID" is empty');
 	expect(sim.requests).toHaveLength(0);
 });
+
+describe('the Call resource locator and Simplify', () => {
+	test('a call picked From List (locator value) reads the same as a plain Call ID of a saved workflow', async () => {
+		const id = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: leadPhone(0) });
+		const picked = await runTruedy(sim, {
+			parameters: { ...get(''), callId: { __rl: true, mode: 'list', value: id } },
+		});
+		const plain = await runTruedy(sim, { parameters: get(id) });
+		expect(picked.nodeError(NODE)).toBeUndefined();
+		expect(outputJson(picked)).toEqual(outputJson(plain));
+		expect(outputJson(picked)[0].id).toBe(id);
+	});
+
+	test('Simplify is off by default; on, it keeps the ten main fields', async () => {
+		const id = await createCall(sim, { agent_id: SIM_AGENTS.active, phone_number: leadPhone(1) });
+		sim.setCallStatus(id, 'ended');
+		const full = outputJson(await runTruedy(sim, { parameters: get(id) }))[0];
+		expect(full).toHaveProperty('transcript');
+		const simplified = outputJson(
+			await runTruedy(sim, { parameters: { ...get(id), simplify: true } }),
+		)[0];
+		expect(Object.keys(simplified)).toEqual([
+			'id',
+			'status',
+			'end_reason',
+			'duration_seconds',
+			'summary',
+			'recording_url',
+			'agent_id',
+			'phone_number',
+			'from_number',
+			'created_at',
+		]);
+		for (const key of Object.keys(simplified)) expect(simplified[key]).toEqual(full[key] ?? null);
+	});
+});

@@ -9,6 +9,7 @@ import { normalizeCall } from '../../../shared/calls';
 import { AI_TOOL_CONNECTION } from '../../../shared/compat';
 import { agentLocator } from '../../../shared/descriptions';
 import { mapItems } from '../../../shared/items';
+import { simplifyDescription, simplifyItems } from '../../../shared/simplify';
 import { sleepWithAbort } from '../../../shared/sleep';
 import { createPacer, createRequestBudget } from '../../../transport/pacer';
 import { truedyRequest } from '../../../transport/request';
@@ -165,6 +166,7 @@ export const placeCallDescription: INodeProperties[] = [
 		],
 	},
 	...waitOptionsDescription(showFor),
+	...simplifyDescription(showFor),
 	{
 		displayName: 'Options',
 		name: 'options',
@@ -271,7 +273,9 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 				? placed
 				: await waitForPlacedCalls.call(this, placed, readWaitSettings(this), beforeSend);
 		succeeded = true;
-		return result;
+		// Simplify is on by default for a tool (the Simplify field's default on the Tool node).
+		const simplify = this.getNodeParameter('simplify', 0, runsAsAiTool(this)) as boolean;
+		return simplify ? simplifyItems(result) : result;
 	} catch (error) {
 		throw ledger.explainFailure(error);
 	} finally {
