@@ -9,12 +9,14 @@ import type {
 
 import { assertSupportedN8n, MAIN_CONNECTION } from './shared/compat';
 import { isObject } from './shared/values';
+import { getAgents } from './methods/getAgents';
 import { testSigningSecret } from './trigger/credentialTest';
 import { deliveryKey, sharedDeduper } from './trigger/dedupe';
 import { normalizeDelivery } from './trigger/delivery';
 import { enrichDelivery, needsEnrichment } from './trigger/enrich';
 import { normalizeEventName, TRUEDY_EVENTS } from './trigger/events';
 import { type DeliveryFilters, filterMismatch } from './trigger/filter';
+import { TRIGGER_PANEL } from './trigger/panel';
 import { isResolvable, RESOLVE_LIMITS, resolveDelivery } from './trigger/resolve';
 import { checkExists, create, deleteEndpoint } from './trigger/setup';
 import { DEFAULT_TOLERANCE_SECONDS } from './trigger/signature';
@@ -48,6 +50,7 @@ export class TruedyTrigger implements INodeType {
 		defaults: { name: 'Truedy Trigger' },
 		inputs: [],
 		outputs: [MAIN_CONNECTION],
+		triggerPanel: TRIGGER_PANEL,
 		credentials: [
 			{
 				name: 'truedyWebhookApi',
@@ -143,6 +146,17 @@ export class TruedyTrigger implements INodeType {
 				description: 'Deliveries that do not match are answered and start nothing',
 				options: [
 					{
+						// A picker next to Agent IDs, not in its place: saved workflows keep their text,
+						// and Agent IDs still takes Ultravox agent IDs, which the API does not list.
+						displayName: 'Agent Names or IDs',
+						name: 'agents',
+						type: 'multiOptions',
+						typeOptions: { loadOptionsMethod: 'getAgents' },
+						default: [],
+						description:
+							'Only deliveries for these Truedy agents (needs the Truedy API credential, and Resolve Call for Truedy\'s passthrough webhooks). Adds to Agent IDs. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+					},
+					{
 						displayName: 'Agent IDs',
 						name: 'agentIds',
 						type: 'string',
@@ -205,7 +219,7 @@ export class TruedyTrigger implements INodeType {
 						type: 'boolean',
 						default: false,
 						description:
-							'Whether to also accept deliveries signed over the body re-written as JSON with sorted keys (as Python writes it with sort_keys=True) instead of over the raw body, as Truedy\'s early backend signed. Turn on only if rejected deliveries are logged with a message saying so.',
+							"Whether to also accept deliveries signed over the body re-written as JSON with sorted keys (as Python writes it with sort_keys=True) instead of over the raw body, as Truedy's early backend signed. Turn on only if rejected deliveries are logged with a message saying so.",
 					},
 					{
 						displayName: 'Timestamp Tolerance (Seconds)',
@@ -227,6 +241,7 @@ export class TruedyTrigger implements INodeType {
 
 	methods = {
 		credentialTest: { testSigningSecret },
+		loadOptions: { getAgents },
 	};
 
 	// Truedy has no webhook API: these only record and log the setup (see trigger/setup.ts).
@@ -350,7 +365,10 @@ function readSettings(context: IWebhookFunctions): TriggerSettings {
 }
 
 /** The parsed JSON body; n8n parses JSON bodies, the raw bytes are the fallback. */
-function parseEnvelope(body: unknown, rawBody: Buffer | string | undefined): IDataObject | undefined {
+function parseEnvelope(
+	body: unknown,
+	rawBody: Buffer | string | undefined,
+): IDataObject | undefined {
 	if (isObject(body) && Object.keys(body).length > 0) return body;
 	if (rawBody === undefined || rawBody.length === 0) return undefined;
 	let parsed: unknown;

@@ -4,6 +4,8 @@ import { CALL_OUTCOME_EVENTS } from './events';
 export interface DeliveryFilters {
 	/** Truedy or Ultravox agent IDs separated by commas, spaces or new lines. Empty: any agent. */
 	agentIds?: string;
+	/** Truedy agent IDs chosen in the Agents picker (an expression may give a string). Adds to agentIds. */
+	agents?: string[] | string;
 	/** Final statuses (ended, failed, cancelled). Empty: any. */
 	statuses?: string[];
 	/** Ultravox end reasons (unjoined, hangup, …). Empty: any. */
@@ -38,7 +40,8 @@ export function filterMismatch(
 	filters: DeliveryFilters,
 	options: FilterOptions = {},
 ): string | undefined {
-	const agentIds = parseIdList(filters.agentIds);
+	const picked = Array.isArray(filters.agents) ? filters.agents.join(',') : filters.agents;
+	const agentIds = [...parseIdList(filters.agentIds), ...parseIdList(picked)];
 	const agents = [delivery.agentId, delivery.ultravoxAgentId].filter((id) => id !== null);
 	if (agentIds.length > 0 && !options.agentPending && !agents.some((id) => agentIds.includes(id))) {
 		return agentMismatch(delivery);
