@@ -8,10 +8,25 @@ import { Workflow, type IDataObject, type INodeParameters } from 'n8n-workflow';
 import { sharedDeduper, storedKey } from '../nodes/Truedy/trigger/dedupe';
 import { clearResolveCache } from '../nodes/Truedy/trigger/resolve';
 import { testSigningSecret } from '../nodes/Truedy/trigger/credentialTest';
-import { PACKAGE, PackageNodeTypes, buildAdditionalData, TestCredentialsHelper } from './support/engine';
+import {
+	PACKAGE,
+	PackageNodeTypes,
+	buildAdditionalData,
+	TestCredentialsHelper,
+} from './support/engine';
 import { captureN8nLogger } from './support/n8n-logger';
-import { startTriggerHarness, TriggerHarness, TriggerHarnessOptions } from './support/webhook-engine';
-import { SIM_AGENTS, SIM_ULTRAVOX_AGENTS, startSimulator, TruedySimulator, WebhookOptions } from './simulator/server';
+import {
+	startTriggerHarness,
+	TriggerHarness,
+	TriggerHarnessOptions,
+} from './support/webhook-engine';
+import {
+	SIM_AGENTS,
+	SIM_ULTRAVOX_AGENTS,
+	startSimulator,
+	TruedySimulator,
+	WebhookOptions,
+} from './simulator/server';
 import {
 	buildCallEndedEvent,
 	deliverWebhook,
@@ -42,7 +57,12 @@ afterAll(async () => {
 
 beforeEach(() => {
 	sim.reset();
-	sim.configure({ webhook: null, transcriptDelayMs: null, statusVocabulary: null, callTimings: FAST });
+	sim.configure({
+		webhook: null,
+		transcriptDelayMs: null,
+		statusVocabulary: null,
+		callTimings: FAST,
+	});
 	clearResolveCache();
 	jest.clearAllMocks();
 });
@@ -52,7 +72,10 @@ afterEach(async () => {
 	await Promise.all(harnesses.splice(0).map((h) => h.close()));
 });
 
-async function harness(parameters: INodeParameters = {}, extra: Partial<TriggerHarnessOptions> = {}): Promise<TriggerHarness> {
+async function harness(
+	parameters: INodeParameters = {},
+	extra: Partial<TriggerHarnessOptions> = {},
+): Promise<TriggerHarness> {
 	const h = await startTriggerHarness({
 		parameters,
 		credentials: {
@@ -87,7 +110,12 @@ async function deliveries(count: number, timeoutMs = 3000) {
 }
 
 /** A call.ended envelope for a call that ended normally, built by the simulator's own builder. */
-function endedEnvelope(shape: 'ultravox' | 'flat', overrides: Partial<Parameters<typeof buildCallEndedEvent>[0]> = {}, event = 'call.ended', eventId?: string): WebhookEnvelope {
+function endedEnvelope(
+	shape: 'ultravox' | 'flat',
+	overrides: Partial<Parameters<typeof buildCallEndedEvent>[0]> = {},
+	event = 'call.ended',
+	eventId?: string,
+): WebhookEnvelope {
 	const now = new Date().toISOString();
 	return buildCallEndedEvent(
 		{
@@ -151,7 +179,12 @@ describe('valid deliveries start one execution per event', () => {
 		// have no ultravox_call_id: the delivery stays unresolved and says why. Flat: Truedy ids.
 		const ids =
 			payloadShape === 'flat'
-				? { callId: call.id, ultravoxCallId: null, agentId: SIM_AGENTS.active, ultravoxAgentId: null }
+				? {
+						callId: call.id,
+						ultravoxCallId: null,
+						agentId: SIM_AGENTS.active,
+						ultravoxAgentId: null,
+					}
 				: {
 						callId: delivery.ultravoxCallId,
 						ultravoxCallId: delivery.ultravoxCallId,
@@ -175,7 +208,9 @@ describe('valid deliveries start one execution per event', () => {
 		expect(execution.json.occurredAt).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/));
 		expect(execution.json.payload).toEqual(JSON.parse(delivery.rawBody)); // untouched
 		if (payloadShape === 'flat') {
-			expect(execution.json.transcript).toEqual(expect.arrayContaining([expect.objectContaining({ speaker: 'agent' })]));
+			expect(execution.json.transcript).toEqual(
+				expect.arrayContaining([expect.objectContaining({ speaker: 'agent' })]),
+			);
 			expect(execution.json.recordingUrl).toMatch(/^https:\/\/storage\.truedy\.test\/recordings\//);
 		} else {
 			expect(execution.json.transcript).toBeNull();
@@ -201,36 +236,99 @@ describe('valid deliveries start one execution per event', () => {
 		sim.configure({ exposeUltravoxIds: true });
 		const call = await placeCall(UNANSWERED);
 		const [execution] = await h.waitForExecutions(1);
-		expect(execution.json).toMatchObject({ callId: call.id, status: 'failed', endReason: 'unjoined', durationSeconds: 0 });
+		expect(execution.json).toMatchObject({
+			callId: call.id,
+			status: 'failed',
+			endReason: 'unjoined',
+			durationSeconds: 0,
+		});
 	});
 
 	test('an ISO timestamp header and a millisecond one are accepted', async () => {
 		const h = await harness();
-		const iso = await deliverWebhook(h.url, endedEnvelope('flat'), { secret: SECRET, timestamp: new Date().toISOString() });
-		const ms = await deliverWebhook(h.url, endedEnvelope('flat'), { secret: SECRET, timestamp: Date.now() });
+		const iso = await deliverWebhook(h.url, endedEnvelope('flat'), {
+			secret: SECRET,
+			timestamp: new Date().toISOString(),
+		});
+		const ms = await deliverWebhook(h.url, endedEnvelope('flat'), {
+			secret: SECRET,
+			timestamp: Date.now(),
+		});
 		expect([iso.status, ms.status]).toEqual([204, 204]);
 		await h.waitForExecutions(2);
 	});
 });
 
 describe('rejected deliveries get 401 and start nothing', () => {
-	const forged: Array<[string, (h: TriggerHarness) => Promise<{ status: number; body: string }>, string]> = [
-		['wrong secret', (h) => deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: 'whsec_wrong' }), 'signature_mismatch'],
+	const forged: Array<
+		[string, (h: TriggerHarness) => Promise<{ status: number; body: string }>, string]
+	> = [
+		[
+			'wrong secret',
+			(h) => deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: 'whsec_wrong' }),
+			'signature_mismatch',
+		],
 		[
 			'tampered body',
 			async (h) => {
-				const original = prepareDelivery(endedEnvelope('flat', { id: 'call_original' }), { secret: SECRET });
-				const tampered = { ...original, rawBody: original.rawBody.replace('call_original', 'call_attacker') };
+				const original = prepareDelivery(endedEnvelope('flat', { id: 'call_original' }), {
+					secret: SECRET,
+				});
+				const tampered = {
+					...original,
+					rawBody: original.rawBody.replace('call_original', 'call_attacker'),
+				};
 				return sendDelivery(h.url, tampered);
 			},
 			'signature_mismatch',
 		],
-		['missing signature and timestamp headers', (h) => deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: SECRET, omitHeaders: true }), 'missing_timestamp'],
-		['missing signature header', (h) => deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: SECRET, omitHeaders: ['signature'] }), 'missing_signature'],
-		['unsigned delivery', (h) => deliverWebhook(h.url, endedEnvelope('ultravox')), 'missing_signature'],
-		['stale timestamp (10 min old)', (h) => deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: SECRET, timestamp: nowSeconds() - 600 }), 'timestamp_too_old'],
-		['future timestamp (10 min ahead)', (h) => deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: SECRET, timestamp: nowSeconds() + 600 }), 'timestamp_in_future'],
-		['truncated signature', (h) => deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: SECRET, signatureOverride: 'abc123' }), 'malformed_signature'],
+		[
+			'missing signature and timestamp headers',
+			(h) =>
+				deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: SECRET, omitHeaders: true }),
+			'missing_timestamp',
+		],
+		[
+			'missing signature header',
+			(h) =>
+				deliverWebhook(h.url, endedEnvelope('ultravox'), {
+					secret: SECRET,
+					omitHeaders: ['signature'],
+				}),
+			'missing_signature',
+		],
+		[
+			'unsigned delivery',
+			(h) => deliverWebhook(h.url, endedEnvelope('ultravox')),
+			'missing_signature',
+		],
+		[
+			'stale timestamp (10 min old)',
+			(h) =>
+				deliverWebhook(h.url, endedEnvelope('ultravox'), {
+					secret: SECRET,
+					timestamp: nowSeconds() - 600,
+				}),
+			'timestamp_too_old',
+		],
+		[
+			'future timestamp (10 min ahead)',
+			(h) =>
+				deliverWebhook(h.url, endedEnvelope('ultravox'), {
+					secret: SECRET,
+					timestamp: nowSeconds() + 600,
+				}),
+			'timestamp_in_future',
+		],
+		[
+			'truncated signature',
+			(h) =>
+				deliverWebhook(h.url, endedEnvelope('ultravox'), {
+					secret: SECRET,
+					signatureOverride: 'abc123',
+				}),
+			'malformed_signature',
+		],
 	];
 
 	test.each(forged)('%s', async (_name, send, reason) => {
@@ -241,7 +339,10 @@ describe('rejected deliveries get 401 and start nothing', () => {
 		await h.idle();
 		expect(h.executions).toHaveLength(0);
 		expect(h.requests[0].outcome).toBe('rejected');
-		expect(warnSpy).toHaveBeenCalledWith(expect.stringContaining('rejected a delivery with 401'), expect.objectContaining({ reason }));
+		expect(warnSpy).toHaveBeenCalledWith(
+			expect.stringContaining('rejected a delivery with 401'),
+			expect.objectContaining({ reason }),
+		);
 		expectNoSecretLogged();
 	});
 
@@ -262,14 +363,20 @@ describe('rejected deliveries get 401 and start nothing', () => {
 
 	test('a custom tolerance accepts an older delivery', async () => {
 		const h = await harness({ options: { timestampToleranceSeconds: 1800 } });
-		const res = await deliverWebhook(h.url, endedEnvelope('flat'), { secret: SECRET, timestamp: nowSeconds() - 1200 });
+		const res = await deliverWebhook(h.url, endedEnvelope('flat'), {
+			secret: SECRET,
+			timestamp: nowSeconds() - 1200,
+		});
 		expect(res.status).toBe(204);
 		await h.waitForExecutions(1);
 	});
 
 	test('a signed body that is not JSON gets 400', async () => {
 		const h = await harness();
-		const res = await deliverWebhook(h.url, 'not json at all', { secret: SECRET, extraHeaders: { 'Content-Type': 'text/plain' } });
+		const res = await deliverWebhook(h.url, 'not json at all', {
+			secret: SECRET,
+			extraHeaders: { 'Content-Type': 'text/plain' },
+		});
 		expect(res.status).toBe(400);
 		expect(JSON.parse(res.body)).toMatchObject({ error: { reason: 'invalid_body' } });
 		await h.idle();
@@ -292,7 +399,9 @@ describe('duplicate deliveries start one execution', () => {
 	test('five identical deliveries at the same moment', async () => {
 		const h = await harness();
 		const prepared = prepareDelivery(endedEnvelope('ultravox'), { secret: SECRET });
-		const results = await Promise.all(Array.from({ length: 5 }, () => sendDelivery(h.url, prepared)));
+		const results = await Promise.all(
+			Array.from({ length: 5 }, () => sendDelivery(h.url, prepared)),
+		);
 		expect(results.map((r) => r.status)).toEqual([204, 204, 204, 204, 204]);
 		await h.idle();
 		expect(h.executions).toHaveLength(1);
@@ -314,7 +423,11 @@ describe('duplicate deliveries start one execution', () => {
 		delete ended.data.id;
 		const failed = { ...ended, event: 'call.failed' };
 		await deliverWebhook(h.url, ended, { secret: SECRET });
-		await deliverWebhook(h.url, { ...ended, timestamp: new Date(Date.now() + 5).toISOString() }, { secret: SECRET });
+		await deliverWebhook(
+			h.url,
+			{ ...ended, timestamp: new Date(Date.now() + 5).toISOString() },
+			{ secret: SECRET },
+		);
 		await deliverWebhook(h.url, failed, { secret: SECRET });
 		await h.idle();
 		expect(h.executions.map((e) => e.json.event).sort()).toEqual(['call.ended', 'call.failed']);
@@ -326,7 +439,9 @@ describe('duplicate deliveries start one execution', () => {
 		await deliverWebhook(h.url, envelope, { secret: SECRET });
 		await h.idle();
 		const persisted = h.staticData[`node:${h.node.name}`] as IDataObject;
-		expect((persisted.deliveryKeys as IDataObject).b).toEqual([[expect.any(Number), storedKey('call.ended|event:uv_evt_restart')]]);
+		expect((persisted.deliveryKeys as IDataObject).b).toEqual([
+			[expect.any(Number), storedKey('call.ended|event:uv_evt_restart')],
+		]);
 
 		sharedDeduper.clear(); // what a restart of n8n does to the in-memory state
 		const again = await deliverWebhook(h.url, envelope, { secret: SECRET });
@@ -359,21 +474,31 @@ describe('events that are not selected are answered and ignored', () => {
 		expect(h.executions[0].json.event).toBe('call.ended');
 	});
 
-	test.each(['call.joined', 'call.billed', 'batch.completed', 'voice.training.completed', 'something.new', ''])(
-		'a signed "%s" delivery gets 204 and no execution',
-		async (event) => {
-			const h = await harness();
-			const res = await deliverWebhook(h.url, { event, timestamp: new Date().toISOString(), data: { id: `evt_${event}` } }, { secret: SECRET });
-			expect(res.status).toBe(204);
-			await h.idle();
-			expect(h.executions).toHaveLength(0);
-			expect(h.requests[0].outcome).toBe('ignored');
-		},
-	);
+	test.each([
+		'call.joined',
+		'call.billed',
+		'batch.completed',
+		'voice.training.completed',
+		'something.new',
+		'',
+	])('a signed "%s" delivery gets 204 and no execution', async (event) => {
+		const h = await harness();
+		const res = await deliverWebhook(
+			h.url,
+			{ event, timestamp: new Date().toISOString(), data: { id: `evt_${event}` } },
+			{ secret: SECRET },
+		);
+		expect(res.status).toBe(204);
+		await h.idle();
+		expect(h.executions).toHaveLength(0);
+		expect(h.requests[0].outcome).toBe('ignored');
+	});
 
 	test('call.completed counts as call.ended', async () => {
 		const h = await harness({ events: ['call.ended'] });
-		const res = await deliverWebhook(h.url, endedEnvelope('flat', {}, 'call.completed'), { secret: SECRET });
+		const res = await deliverWebhook(h.url, endedEnvelope('flat', {}, 'call.completed'), {
+			secret: SECRET,
+		});
 		expect(res.status).toBe(204);
 		const [execution] = await h.waitForExecutions(1);
 		expect(execution.json.event).toBe('call.ended');
@@ -382,7 +507,11 @@ describe('events that are not selected are answered and ignored', () => {
 
 	test('selected non-call events run too', async () => {
 		const h = await harness({ events: ['batch.status.changed', 'batch.completed'] });
-		const batch = (status: string) => ({ event: 'batch.status.changed', timestamp: new Date().toISOString(), data: { batch_id: 'batch_1', status } });
+		const batch = (status: string) => ({
+			event: 'batch.status.changed',
+			timestamp: new Date().toISOString(),
+			data: { batch_id: 'batch_1', status },
+		});
 		await deliverWebhook(h.url, batch('active'), { secret: SECRET });
 		await deliverWebhook(h.url, batch('paused'), { secret: SECRET });
 		await deliverWebhook(h.url, batch('paused'), { secret: SECRET }); // a repeat
@@ -414,42 +543,63 @@ describe('filters', () => {
 		await placeCall(ANSWERED);
 		await deliveries(2);
 		await h.idle();
-		expect(h.executions.map((e) => [e.json.callId, e.json.endReason])).toEqual([[failed.id, 'unjoined']]);
+		expect(h.executions.map((e) => [e.json.callId, e.json.endReason])).toEqual([
+			[failed.id, 'unjoined'],
+		]);
 	});
 
 	test('status ended and end reason hangup together', async () => {
-		const h = await harness({ filters: { statuses: ['ended'], endReasons: ['hangup', 'agent_hangup'] } });
-		await deliverWebhook(h.url, endedEnvelope('ultravox', { end_reason: 'hangup' }), { secret: SECRET });
-		await deliverWebhook(h.url, endedEnvelope('ultravox', { end_reason: 'timeout' }), { secret: SECRET });
-		await deliverWebhook(h.url, endedEnvelope('ultravox', { end_reason: 'unjoined' }), { secret: SECRET });
+		const h = await harness({
+			filters: { statuses: ['ended'], endReasons: ['hangup', 'agent_hangup'] },
+		});
+		await deliverWebhook(h.url, endedEnvelope('ultravox', { end_reason: 'hangup' }), {
+			secret: SECRET,
+		});
+		await deliverWebhook(h.url, endedEnvelope('ultravox', { end_reason: 'timeout' }), {
+			secret: SECRET,
+		});
+		await deliverWebhook(h.url, endedEnvelope('ultravox', { end_reason: 'unjoined' }), {
+			secret: SECRET,
+		});
 		await h.idle();
 		expect(h.executions.map((e) => e.json.endReason)).toEqual(['hangup']);
 		expect(h.requests.map((r) => r.status)).toEqual([204, 204, 204]);
 	});
 
 	test('Truedy agent IDs match passthrough deliveries once their calls are resolved', async () => {
-		const h = await harness({ filters: { agentIds: ` ${SIM_AGENTS.leadQualifier}, ${SIM_AGENTS.salesFollowUp}` } });
+		const h = await harness({
+			filters: { agentIds: ` ${SIM_AGENTS.leadQualifier}, ${SIM_AGENTS.salesFollowUp}` },
+		});
 		subscribe(h);
 		sim.configure({ exposeUltravoxIds: true });
 		await placeCall(ANSWERED); // the "active" agent: filtered out
 		const wanted = await placeCall(ANSWERED, { agent_id: SIM_AGENTS.leadQualifier });
 		await deliveries(2);
 		await h.idle();
-		expect(h.executions.map((e) => [e.json.callId, e.json.agentId])).toEqual([[wanted.id, SIM_AGENTS.leadQualifier]]);
+		expect(h.executions.map((e) => [e.json.callId, e.json.agentId])).toEqual([
+			[wanted.id, SIM_AGENTS.leadQualifier],
+		]);
 		expect(logger.info).toHaveBeenCalledWith(
-			expect.stringContaining(`ignored a delivery: agent ${SIM_AGENTS.active} (Ultravox agent ${SIM_ULTRAVOX_AGENTS.active}) is not in the Agent IDs filter`),
+			expect.stringContaining(
+				`ignored a delivery: agent ${SIM_AGENTS.active} (Ultravox agent ${SIM_ULTRAVOX_AGENTS.active}) is not in the Agent IDs filter`,
+			),
 			expect.anything(),
 		);
 	});
 
 	test('Ultravox agent IDs match passthrough deliveries without any resolution', async () => {
-		const h = await harness({ resolveCall: false, filters: { agentIds: SIM_ULTRAVOX_AGENTS.leadQualifier } });
+		const h = await harness({
+			resolveCall: false,
+			filters: { agentIds: SIM_ULTRAVOX_AGENTS.leadQualifier },
+		});
 		subscribe(h);
 		await placeCall(ANSWERED);
 		await placeCall(ANSWERED, { agent_id: SIM_AGENTS.leadQualifier });
 		await deliveries(2);
 		await h.idle();
-		expect(h.executions.map((e) => e.json.ultravoxAgentId)).toEqual([SIM_ULTRAVOX_AGENTS.leadQualifier]);
+		expect(h.executions.map((e) => e.json.ultravoxAgentId)).toEqual([
+			SIM_ULTRAVOX_AGENTS.leadQualifier,
+		]);
 		expect(sim.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
 	});
 
@@ -461,7 +611,9 @@ describe('filters', () => {
 		await h.idle();
 		expect(h.executions).toHaveLength(0);
 		expect(logger.info).toHaveBeenCalledWith(
-			expect.stringMatching(/ignored a delivery: Ultravox agent .* is not in the Agent IDs filter; its Truedy agent is unknown \(.*ultravox_call_id/),
+			expect.stringMatching(
+				/ignored a delivery: Ultravox agent .* is not in the Agent IDs filter; its Truedy agent is unknown \(.*ultravox_call_id/,
+			),
 			expect.anything(),
 		);
 	});
@@ -488,7 +640,9 @@ describe('fetching the transcript and recording', () => {
 		expect(delivery.durationMs).toBeLessThan(1000); // answered before fetching
 		const [execution] = await h.waitForExecutions(1, 8000);
 
-		const fetches = sim.requests.filter((r) => r.method === 'GET' && r.path === `/calls/${call.id}`);
+		const fetches = sim.requests.filter(
+			(r) => r.method === 'GET' && r.path === `/calls/${call.id}`,
+		);
 		expect(fetches.length).toBeGreaterThanOrEqual(2);
 		// The Truedy call was found on one page of recent calls; then polled by its Truedy id, 5 s apart.
 		expect(sim.requests.filter((r) => r.method === 'GET' && r.path === '/calls')).toHaveLength(1);
@@ -498,7 +652,9 @@ describe('fetching the transcript and recording', () => {
 			callId: call.id,
 			status: 'ended',
 			recordingUrl: expect.stringContaining(call.id as string),
-			transcript: expect.arrayContaining([expect.objectContaining({ speaker: 'agent', text: expect.stringContaining('Grace') })]),
+			transcript: expect.arrayContaining([
+				expect.objectContaining({ speaker: 'agent', text: expect.stringContaining('Grace') }),
+			]),
 			enrichment: { fetches: fetches.length, transcriptPending: false, error: null },
 			call: expect.objectContaining({ id: call.id, phone_number: ANSWERED }),
 		});
@@ -525,7 +681,12 @@ describe('fetching the transcript and recording', () => {
 		sim.configure({ exposeUltravoxIds: true });
 		const call = await placeCall(UNANSWERED);
 		const [execution] = await h.waitForExecutions(1);
-		expect(execution.json).toMatchObject({ callId: call.id, status: 'failed', transcript: null, enrichment: { fetches: 0, transcriptPending: false } });
+		expect(execution.json).toMatchObject({
+			callId: call.id,
+			status: 'failed',
+			transcript: null,
+			enrichment: { fetches: 0, transcriptPending: false },
+		});
 		expect(sim.requests.filter((r) => r.path === `/calls/${call.id}`)).toHaveLength(0);
 		expect(sim.requests.filter((r) => r.method === 'GET' && r.path === '/calls')).toHaveLength(1);
 	});
@@ -538,26 +699,50 @@ describe('fetching the transcript and recording', () => {
 		expect(execution.json.transcript).not.toBeNull();
 		expect(execution.json).not.toHaveProperty('enrichment');
 		// Only the resolution's GET /calls/{id} (for the variables and numbers).
-		expect(sim.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual([`/calls/${call.id}`]);
+		expect(sim.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual([
+			`/calls/${call.id}`,
+		]);
 	});
 
 	test('an Ultravox call ID is never sent to GET /calls/{id}; the unresolved call is passed on with the reason', async () => {
 		const h = await harness({ fetchCallDetails: true });
-		const res = await deliverWebhook(h.url, endedEnvelope('ultravox', { ultravox_call_id: 'uv_call_unknown' }), { secret: SECRET });
+		const res = await deliverWebhook(
+			h.url,
+			endedEnvelope('ultravox', { ultravox_call_id: 'uv_call_unknown' }),
+			{ secret: SECRET },
+		);
 		expect(res.status).toBe(204);
 		const [execution] = await h.waitForExecutions(1);
-		expect(execution.json).toMatchObject({ callId: 'uv_call_unknown', transcript: null, resolution: { resolved: false } });
-		expect((execution.json.enrichment as IDataObject)).toMatchObject({ fetches: 0, error: expect.stringMatching(/^The call was not fetched: No Truedy call created since .* has the call ID uv_call_unknown/) });
+		expect(execution.json).toMatchObject({
+			callId: 'uv_call_unknown',
+			transcript: null,
+			resolution: { resolved: false },
+		});
+		expect(execution.json.enrichment as IDataObject).toMatchObject({
+			fetches: 0,
+			error: expect.stringMatching(
+				/^The call was not fetched: No Truedy call created since .* has the call ID uv_call_unknown/,
+			),
+		});
 		expect(sim.requests.map((r) => r.path)).toEqual(['/calls']);
 		expect(warnSpy).toHaveBeenCalledTimes(1);
-		expect(warnSpy).toHaveBeenCalledWith(expect.stringContaining('could not tie a call.ended delivery to its Truedy call'), expect.objectContaining({ ultravoxCallId: 'uv_call_unknown' }));
+		expect(warnSpy).toHaveBeenCalledWith(
+			expect.stringContaining('could not tie a call.ended delivery to its Truedy call'),
+			expect.objectContaining({ ultravoxCallId: 'uv_call_unknown' }),
+		);
 	});
 
 	test('a Truedy call ID the API does not know is passed on with the reason', async () => {
 		const h = await harness({ fetchCallDetails: true });
 		await deliverWebhook(h.url, endedEnvelope('flat', { id: 'call_unknown' }), { secret: SECRET });
 		const [execution] = await h.waitForExecutions(1);
-		expect(execution.json).toMatchObject({ callId: 'call_unknown', resolution: { resolved: false, reason: expect.stringContaining('Truedy has no call with ID call_unknown') } });
+		expect(execution.json).toMatchObject({
+			callId: 'call_unknown',
+			resolution: {
+				resolved: false,
+				reason: expect.stringContaining('Truedy has no call with ID call_unknown'),
+			},
+		});
 		expect(warnSpy).toHaveBeenCalledTimes(1);
 	});
 });
@@ -565,7 +750,11 @@ describe('fetching the transcript and recording', () => {
 describe('large bodies', () => {
 	test('a 1.5 MB transcript is verified over the exact bytes and passed on whole', async () => {
 		const h = await harness();
-		const turn = (i: number) => ({ speaker: i % 2 ? 'contact' : 'agent', text: `Sentence ${i} – with ünïcödé and "quotes" ${'x'.repeat(100)}`, timestamp: i });
+		const turn = (i: number) => ({
+			speaker: i % 2 ? 'contact' : 'agent',
+			text: `Sentence ${i} – with ünïcödé and "quotes" ${'x'.repeat(100)}`,
+			timestamp: i,
+		});
 		const transcript = Array.from({ length: 11_000 }, (_v, i) => turn(i));
 		const envelope = endedEnvelope('flat');
 		envelope.data.transcript = transcript;
@@ -579,7 +768,10 @@ describe('large bodies', () => {
 		expect(execution.json.transcript).toHaveLength(transcript.length);
 		expect((execution.json.transcript as IDataObject[])[10_999]).toEqual(turn(10_999));
 
-		const tampered = { ...prepared, rawBody: prepared.rawBody.replace('Sentence 5000 ', 'Sentence 5OOO ') };
+		const tampered = {
+			...prepared,
+			rawBody: prepared.rawBody.replace('Sentence 5000 ', 'Sentence 5OOO '),
+		};
 		expect((await sendDelivery(h.url, tampered, { timeoutMs: 10_000 })).status).toBe(401);
 		await h.idle();
 		expect(h.executions).toHaveLength(1);
@@ -591,7 +783,9 @@ describe('turning verification off', () => {
 		const h = await harness({ verifySignature: false }, { credentials: {} });
 		expect(h.node.credentials).toEqual({});
 		expect((await deliverWebhook(h.url, endedEnvelope('flat'))).status).toBe(204);
-		expect((await deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: 'whsec_anything' })).status).toBe(204);
+		expect(
+			(await deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: 'whsec_anything' })).status,
+		).toBe(204);
 		await h.waitForExecutions(2);
 	});
 
@@ -617,10 +811,26 @@ describe('setup lifecycle and credential test', () => {
 			webhookId: 'hook-1',
 			parameters: { events },
 		};
-		const workflow = new Workflow({ id: 'wf-hooks', nodes: [node], connections: {}, nodeTypes, active: true, staticData });
+		const workflow = new Workflow({
+			id: 'wf-hooks',
+			nodes: [node],
+			connections: {},
+			nodeTypes,
+			active: true,
+			staticData,
+		});
 		const hooks = new ExecutionLifecycleHooks('trigger', 'x', { id: 'wf-hooks' } as any);
 		const additionalData = buildAdditionalData(new TestCredentialsHelper({}), hooks, 'x');
-		return { workflow, context: new HookContext(workflow, workflow.getNode(node.name)!, additionalData, 'trigger', 'activate') };
+		return {
+			workflow,
+			context: new HookContext(
+				workflow,
+				workflow.getNode(node.name)!,
+				additionalData,
+				'trigger',
+				'activate',
+			),
+		};
 	}
 
 	test('create records the URL and events without calling Truedy; checkExists and delete follow the record', async () => {
@@ -632,9 +842,16 @@ describe('setup lifecycle and credential test', () => {
 
 		expect(await methods.checkExists.call(first.context)).toBe(false);
 		expect(await methods.create.call(first.context)).toBe(true);
-		const recorded = (first.workflow.staticData['node:Truedy Trigger'] as IDataObject).endpoint as IDataObject;
-		expect(recorded).toMatchObject({ url: 'http://127.0.0.1:5678/webhook/hook-1/webhook', events: ['call.ended'] });
-		expect(infoSpy).toHaveBeenCalledWith(expect.stringContaining('Settings → Webhooks'), expect.anything());
+		const recorded = (first.workflow.staticData['node:Truedy Trigger'] as IDataObject)
+			.endpoint as IDataObject;
+		expect(recorded).toMatchObject({
+			url: 'http://127.0.0.1:5678/webhook/hook-1/webhook',
+			events: ['call.ended'],
+		});
+		expect(infoSpy).toHaveBeenCalledWith(
+			expect.stringContaining('Settings → Webhooks'),
+			expect.anything(),
+		);
 		expect(await methods.checkExists.call(first.context)).toBe(true);
 
 		const saved = JSON.parse(JSON.stringify(first.workflow.staticData));
@@ -653,14 +870,24 @@ describe('setup lifecycle and credential test', () => {
 		['', 'Error'],
 		['whsec_abc 123', 'Error'],
 	])('credential test for %p → %s', async (signingSecret, status) => {
-		const result = await testSigningSecret.call({} as any, { id: '1', name: 'x', type: 'truedyWebhookApi', data: { signingSecret } });
+		const result = await testSigningSecret.call({} as any, {
+			id: '1',
+			name: 'x',
+			type: 'truedyWebhookApi',
+			data: { signingSecret },
+		});
 		expect(result.status).toBe(status);
 	});
 });
 
 describe('examples/call-ended-to-crm.workflow.json', () => {
 	const fs = require('fs') as typeof import('fs');
-	const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'call-ended-to-crm.workflow.json'), 'utf8'));
+	const example = JSON.parse(
+		fs.readFileSync(
+			path.join(__dirname, '..', 'examples', 'call-ended-to-crm.workflow.json'),
+			'utf8',
+		),
+	);
 
 	test('is importable: fixed ids, known node types, connections between existing nodes', () => {
 		expect(example.id).toMatch(/^[A-Za-z0-9]{16}$/);
@@ -668,9 +895,12 @@ describe('examples/call-ended-to-crm.workflow.json', () => {
 		expect(example.nodes.map((n: IDataObject) => n.type)).toEqual([
 			'n8n-nodes-truedy.truedyTrigger',
 			'n8n-nodes-base.if',
-			'n8n-nodes-base.httpRequest',
-			'n8n-nodes-base.httpRequest',
+			'n8n-nodes-base.dataTable',
+			'n8n-nodes-base.noOp',
+			'n8n-nodes-base.stickyNote',
 		]);
+		// No address of the simulator (or any other test server) in what users import.
+		expect(JSON.stringify(example)).not.toMatch(/127\.0\.0\.1|localhost/);
 		for (const [from, outputs] of Object.entries(example.connections as IDataObject)) {
 			expect(names.has(from)).toBe(true);
 			for (const branch of (outputs as { main: Array<Array<{ node: string }>> }).main) {
@@ -685,11 +915,26 @@ describe('examples/call-ended-to-crm.workflow.json', () => {
 		expect(trigger.webhookId).toMatch(/^[0-9a-f-]{36}$/);
 		const type = new PackageNodeTypes().getByName(trigger.type);
 		const { NodeHelpers } = require('n8n-workflow');
-		const params = NodeHelpers.getNodeParameters(type.description.properties, trigger.parameters, true, false, trigger, type.description);
-		expect(NodeHelpers.getNodeParametersIssues(type.description.properties, { ...trigger, parameters: params }, type.description)).toBeNull();
+		const params = NodeHelpers.getNodeParameters(
+			type.description.properties,
+			trigger.parameters,
+			true,
+			false,
+			trigger,
+			type.description,
+		);
+		expect(
+			NodeHelpers.getNodeParametersIssues(
+				type.description.properties,
+				{ ...trigger, parameters: params },
+				type.description,
+			),
+		).toBeNull();
 
 		const h = await harness({ ...trigger.parameters, fetchCallDetails: false });
-		expect((await deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: SECRET })).status).toBe(204);
+		expect(
+			(await deliverWebhook(h.url, endedEnvelope('ultravox'), { secret: SECRET })).status,
+		).toBe(204);
 		await h.waitForExecutions(1);
 	});
 });

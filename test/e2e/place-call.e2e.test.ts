@@ -1,8 +1,8 @@
 /* eslint-disable */
 /**
- * Place Call in a real n8n, executed with the n8n CLI: the example workflows (imported with their
- * credential by the CLI) call the Truedy simulator. Asserts what reached the API (simulator request
- * log) and what n8n recorded (the run JSON `n8n execute --rawOutput` prints).
+ * Place Call in a real n8n: the place-calls example (leads from n8n's Data Table) runs on the server,
+ * the branch example through the n8n CLI; both call the Truedy simulator. Asserts what reached the API
+ * (simulator request log) and what n8n recorded.
  * One n8n server and one simulator for the whole file (startFlowEnvironment).
  */
 import fs from 'fs';
@@ -10,21 +10,25 @@ import path from 'path';
 
 import { SIM_AGENTS } from '../simulator/server';
 import type { RecordedRequest } from '../simulator/server';
-import { readExample, startFlowEnvironment } from './crm-flow';
+import { DEMO_LEADS, NODES, readExample, runOnServer, startFlowEnvironment } from './crm-flow';
 import type { FlowEnvironment } from './crm-flow';
 import { e2eLog, Timings } from './e2e-helpers';
 import { nodeOutput } from './n8n-server';
 
 const BRANCH_EXAMPLE = 'place-and-branch-on-outcome.workflow.json';
-const hasBranchExample = fs.existsSync(path.join(__dirname, '..', '..', 'examples', BRANCH_EXAMPLE));
+const hasBranchExample = fs.existsSync(
+	path.join(__dirname, '..', '..', 'examples', BRANCH_EXAMPLE),
+);
 const timings = new Timings();
+/** Sarah, Omar and Mei: numbers in three formats. */
+const THREE_LEADS = DEMO_LEADS.slice(0, 3);
 
 let env: FlowEnvironment | undefined;
 let branchWorkflowId = '';
 
 beforeAll(async () => {
 	env = await timings.time('setup: install check, pack, import, publish, start', () =>
-		startFlowEnvironment({ log: e2eLog('place-call') }),
+		startFlowEnvironment({ log: e2eLog('place-call'), leads: THREE_LEADS }),
 	);
 	if (hasBranchExample) {
 		const branch = readExample(BRANCH_EXAMPLE, env.simulator.url);
@@ -41,15 +45,18 @@ afterAll(async () => {
 let firstRunCallIds: string[] = [];
 
 function postCalls(): RecordedRequest[] {
-	return env!.simulator.requests.filter((request) => request.method === 'POST' && request.path === '/calls');
+	return env!.simulator.requests.filter(
+		(request) => request.method === 'POST' && request.path === '/calls',
+	);
 }
 
-test('Place Call (examples/place-calls-for-contacts) run by the n8n CLI sends 3 well-formed calls', async () => {
+test('Place Call (examples/place-calls-for-contacts) run on the server sends 3 well-formed calls', async () => {
 	const { n8n, simulator } = env!;
 	simulator.reset();
-	const run = await timings.time('execute place-calls workflow (CLI)', () => n8n.executeWorkflow(env!.placeWorkflowId));
+	const run = await timings.time('run place-calls workflow', () =>
+		runOnServer(n8n, env!.workflows.place),
+	);
 
-	// Judged by the run record, not by the exit code (which can be 139 after a successful run).
 	expect(run.status).toBe('success');
 	expect(run.data.resultData.error).toBeUndefined();
 
@@ -62,7 +69,9 @@ test('Place Call (examples/place-calls-for-contacts) run by the n8n CLI sends 3 
 		expect(request.status).toBe(201);
 	}
 	// Items run in order; sort by key anyway so a parallel implementation would also pass.
-	const byKey = [...posts].sort((a, b) => a.headers['x-idempotency-key'].localeCompare(b.headers['x-idempotency-key']));
+	const byKey = [...posts].sort((a, b) =>
+		a.headers['x-idempotency-key'].localeCompare(b.headers['x-idempotency-key']),
+	);
 	expect(byKey.map((request) => request.headers['x-idempotency-key'])).toEqual([
 		'crm-lead-1001',
 		'crm-lead-1002',
@@ -72,7 +81,11 @@ test('Place Call (examples/place-calls-for-contacts) run by the n8n CLI sends 3 
 		{
 			agent_id: SIM_AGENTS.active,
 			phone_number: '+14155550123', // "+1 415 555 0123"
-			variables: { first_name: 'Sarah', appointment: 'April 10th at 2:00 PM', lead_id: 'lead-1001' },
+			variables: {
+				first_name: 'Sarah',
+				appointment: 'April 10th at 2:00 PM',
+				lead_id: 'lead-1001',
+			},
 			call_settings: { max_duration: '600s', join_timeout: '30s' },
 		},
 		{
@@ -90,7 +103,7 @@ test('Place Call (examples/place-calls-for-contacts) run by the n8n CLI sends 3 
 	]);
 
 	// --- what n8n recorded
-	const items = nodeOutput(run, 'Call contact');
+	const items = nodeOutput(run, NODES.callLead);
 	expect(items).toHaveLength(3);
 	const expectedNumbers = ['+14155550123', '+14155550199', '+442079460958'];
 	items.forEach((item, index) => {
@@ -113,7 +126,11 @@ test('a second run with the same idempotency keys (crm-lead-…) creates no new 
 	// Follows the previous test: same simulator state, so the keys are known to it.
 	const { n8n, simulator } = env!;
 	expect(firstRunCallIds).toHaveLength(3);
-	const again = await timings.time('execute it again: idempotent replays (CLI)', () => n8n.executeWorkflow(env!.placeWorkflowId));
+	// The first run marked the leads `calling`; make them due again, as a user re-running it would.
+	await env!.resetLeads(THREE_LEADS);
+	const again = await timings.time('run it again: idempotent replays', () =>
+		runOnServer(n8n, env!.workflows.place),
+	);
 	expect(again.status).toBe('success');
 	// Six POSTs reached the API, but the keys made the last three replays of the first three.
 	const posts = postCalls();
@@ -122,7 +139,7 @@ test('a second run with the same idempotency keys (crm-lead-…) creates no new 
 		posts.slice(0, 3).map((request) => request.headers['x-idempotency-key']),
 	);
 	expect([...simulator.calls.keys()].sort()).toEqual([...firstRunCallIds].sort());
-	expect(nodeOutput(again, 'Call contact').map((item) => item.json.id)).toEqual(firstRunCallIds);
+	expect(nodeOutput(again, NODES.callLead).map((item) => item.json.id)).toEqual(firstRunCallIds);
 });
 
 (hasBranchExample ? test : test.skip)(
@@ -130,14 +147,21 @@ test('a second run with the same idempotency keys (crm-lead-…) creates no new 
 	async () => {
 		const { n8n, simulator } = env!;
 		simulator.reset();
-		const run = await timings.time('execute place-and-branch workflow (CLI)', () => n8n.executeWorkflow(branchWorkflowId));
+		const run = await timings.time('execute place-and-branch workflow (CLI)', () =>
+			n8n.executeWorkflow(branchWorkflowId),
+		);
 		expect(run.status).toBe('success');
 
 		const posts = postCalls();
-		expect(posts.map((request) => (request.body as any).phone_number).sort()).toEqual(['+14155550000', '+14155550123']);
-		// The node polled the calls until they ended (GET /calls/{id}).
-		const polls = simulator.requests.filter((request) => request.method === 'GET' && request.path.startsWith('/calls/'));
-		expect(polls.length).toBeGreaterThanOrEqual(2);
+		expect(posts.map((request) => (request.body as any).phone_number).sort()).toEqual([
+			'+14155550000',
+			'+14155550123',
+		]);
+		// The node polled until the calls ended (one GET /calls list per cycle, GET /calls/{id} as fallback).
+		const polls = simulator.requests.filter(
+			(request) => request.method === 'GET' && request.path.startsWith('/calls'),
+		);
+		expect(polls.length).toBeGreaterThanOrEqual(1);
 
 		const placed = nodeOutput(run, 'Call and wait for the outcome');
 		expect(placed).toHaveLength(2);
@@ -188,5 +212,6 @@ test("the credential's Test button (POST /rest/credentials/test) accepts the key
 		.map((request) => [request.headers['authorization'], request.query.limit, request.status]);
 	expect(probes[0]).toEqual([`Bearer ${simulator.apiKey}`, '1', 200]);
 	expect(probes.length).toBeGreaterThan(1);
-	for (const probe of probes.slice(1)) expect(probe).toEqual(['Bearer truedy_wrong_key_0123456789', '1', 401]);
+	for (const probe of probes.slice(1))
+		expect(probe).toEqual(['Bearer truedy_wrong_key_0123456789', '1', 401]);
 });
