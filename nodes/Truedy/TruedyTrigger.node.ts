@@ -22,6 +22,9 @@ import { checkExists, create, deleteEndpoint } from './trigger/setup';
 import { DEFAULT_TOLERANCE_SECONDS } from './trigger/signature';
 import { verifyDelivery } from './trigger/verify';
 
+/** What a 503 for a busy database asks the sender to wait. */
+const BUSY_RETRY_AFTER_SECONDS = 30;
+
 interface TriggerSettings {
 	events: string[];
 	verify: boolean;
@@ -305,9 +308,9 @@ export class TruedyTrigger implements INodeType {
 		if (this.getMode() !== 'manual') {
 			const scope = `${this.getWorkflow().id ?? ''}:${this.getNode().id}`;
 			const key = deliveryKey(envelope, delivery.event, rawBody ?? JSON.stringify(envelope));
-			if (!sharedDeduper.claim(scope, key, this.getWorkflowStaticData('node'))) {
-				return ignore(this, `duplicate delivery (${key})`);
-			}
+			const claim = sharedDeduper.claim(scope, key, this.getWorkflowStaticData('node'));
+			if (claim === 'duplicate') return ignore(this, `duplicate delivery (${key})`);
+			if (claim === 'busy') return busy(this, sharedDeduper.unsaved(scope));
 		}
 
 		// 5. Ack. From here on Truedy has its answer and does not retry.
@@ -397,6 +400,23 @@ function reject(
 		.getResponseObject()
 		.status(status)
 		.json({ error: { code: status === 401 ? 'unauthorized' : 'bad_request', reason, message } });
+	return { noWebhookResponse: true };
+}
+
+/**
+ * Answers 503 (with Retry-After) and records nothing: n8n has not saved the last deliveries yet,
+ * so its database is behind and an answered delivery could be lost before its execution exists.
+ * Truedy retries the delivery later.
+ */
+function busy(context: IWebhookFunctions, unsaved: number): IWebhookResponseData {
+	const message = `n8n has not saved the last ${unsaved} deliveries yet (its database is behind); retry later`;
+	context.logger.warn(`Truedy Trigger answered a delivery with 503: ${message}`, {
+		node: context.getNode().name,
+		workflowId: context.getWorkflow().id,
+	});
+	const response = context.getResponseObject();
+	response.setHeader('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
+	response.status(503).json({ error: { code: 'busy', reason: 'saves_behind', message } });
 	return { noWebhookResponse: true };
 }
 

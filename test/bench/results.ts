@@ -78,6 +78,8 @@ export interface TriggerResult {
 	lostDeliveries: number;
 	/** Call ids that started more than one execution. */
 	duplicateExecutions: number;
+	/** The trigger's 503 "busy" answers (n8n's saves behind), each retried after 1 s; the ack time counts to the final answer. */
+	busyAnswers?: number;
 	/** The first few non-2xx answers (status and body start). */
 	errorSamples: string[];
 }

@@ -76,6 +76,7 @@ function merge(parts: TriggerResult[]): TriggerResult {
 		executionsSucceeded: sum((part) => part.executionsSucceeded),
 		lostDeliveries: sum((part) => part.lostDeliveries),
 		duplicateExecutions: sum((part) => part.duplicateExecutions),
+		busyAnswers: sum((part) => part.busyAnswers ?? 0),
 		errorSamples: parts.flatMap((part) => part.errorSamples).slice(0, 5),
 	});
 }
@@ -132,7 +133,7 @@ export async function runTriggerComparison(engine: string, options: TriggerBench
 		const summary = (label: string, result: TriggerResult) =>
 			log(
 				`[${engine}] ${label}: p50 ${result.ackP50Ms.toFixed(0)} ms, p99 ${result.ackP99Ms.toFixed(0)} ms, ${result.deliveriesPerSecond?.toFixed(1)}/s, ` +
-					`cpu ${result.cpuMsPerDelivery?.toFixed(1)} ms/delivery, executions ${result.executionsStarted}, lost ${result.lostDeliveries}, statuses ${JSON.stringify(result.ackStatuses)}`,
+					`cpu ${result.cpuMsPerDelivery?.toFixed(1)} ms/delivery, executions ${result.executionsStarted}, lost ${result.lostDeliveries}, statuses ${JSON.stringify(result.ackStatuses)}, busy 503s retried ${result.busyAnswers ?? 0}`,
 			);
 
 		log(`[${engine}] warm-up`);

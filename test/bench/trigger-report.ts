@@ -20,7 +20,7 @@ const LABELS: Record<string, string> = {
 };
 
 function row(engine: string, key: string, r: TriggerResult): string {
-	return `| ${engine} | ${LABELS[key] ?? key} | ${r.deliveries} | ${r.acknowledged} | ${r.executionsStarted} | ${r.lostDeliveries} | ${r.duplicateExecutions} | ${seconds(r.ackP50Ms)} | ${seconds(r.ackP99Ms)} | ${num(r.deliveriesPerSecond, 1)} | ${num(r.cpuMsPerDelivery, 1)} |`;
+	return `| ${engine} | ${LABELS[key] ?? key} | ${r.deliveries} | ${r.acknowledged} | ${key === 'webhook' ? '–' : (r.busyAnswers ?? 0)} | ${r.executionsStarted} | ${r.lostDeliveries} | ${r.duplicateExecutions} | ${seconds(r.ackP50Ms)} | ${seconds(r.ackP99Ms)} | ${num(r.deliveriesPerSecond, 1)} | ${num(r.cpuMsPerDelivery, 1)} |`;
 }
 
 const ratio = (a: number | undefined, b: number | undefined) => (a && b && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a');
@@ -48,8 +48,8 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 		'',
 		`${first.deliveries} signed \`call.ended\` deliveries (each its own call and event id), ${first.concurrency} at a time, to the production URL of a published workflow, per expression engine (\`N8N_EXPRESSION_ENGINE\`) on a fresh server: Truedy Trigger (Call Ended, Verify Signature on, Resolve Call off) → No Operation, and n8n's own Webhook node (v2, answers 204 on receipt, no signature check) → No Operation **in the same server and run**, in halves (Webhook, Truedy, Truedy, Webhook). Then the same load to the Truedy Trigger at typeVersion 1 and with its dedupe store at the 20,000-key cap.`,
 		'',
-		'| Engine | Workflow | Deliveries | Acknowledged (2xx) | Executions | Lost | Duplicate executions | Ack p50 | Ack p99 | Deliveries/s | Server CPU per delivery (ms) |',
-		'|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+		'| Engine | Workflow | Deliveries | Acknowledged (2xx) | Busy 503s retried | Executions | Lost | Duplicate executions | Ack p50 | Ack p99 | Deliveries/s | Server CPU per delivery (ms) |',
+		'|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 	];
 	for (const comparison of comparisons) {
 		for (const key of ['webhook', 'truedy', 'truedy-v1', 'truedy-full']) {
@@ -59,7 +59,7 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 	}
 	lines.push(
 		'',
-		"*Ack* is from sending a delivery to its answer with the given number in flight, so it is mostly queueing: by Little's law about concurrency / deliveries per second. *Executions* are counted through n8n's public API and matched to the delivered event ids; *lost* deliveries were answered 2xx but started no execution. *Server CPU* is utime + stime of the `n8n start` process and its task runner from /proc while the deliveries were sent, divided by their number.",
+		"*Ack* is from sending a delivery to its final answer with the given number in flight (a *busy* 503, which the trigger sends while n8n has not saved its last 100 deliveries, is retried after 1 s, as Truedy would retry it), so it is mostly queueing: by Little's law about concurrency / deliveries per second. *Executions* are counted through n8n's public API and matched to the delivered event ids; *lost* deliveries were answered 2xx but started no execution. *Server CPU* is utime + stime of the `n8n start` process and its task runner from /proc while the deliveries were sent, divided by their number.",
 		'',
 	);
 	const bullets: string[] = [];

@@ -18,7 +18,7 @@ import { PACKAGE, PackageNodeTypes } from '../support/engine';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
-const small: DedupeLimits = { maxKeys: 5, ttlMs: DAY, bucketMs: HOUR, scopes: 2 };
+const small: DedupeLimits = { maxKeys: 5, ttlMs: DAY, bucketMs: HOUR, scopes: 2, maxUnsaved: 100 };
 
 /** What n8n does with static data: the database holds JSON; each request parses its own copy. */
 class FakeDb {
@@ -40,7 +40,7 @@ class FakeDb {
 /** One delivery through the store as webhook() runs it: load, claim, and save if changed. */
 function deliver(deduper: DeliveryDeduper, db: FakeDb, key: string, now: number, scope = 'wf:node'): boolean {
 	const staticData = db.load();
-	const claimed = deduper.claim(scope, key, staticData, now);
+	const claimed = deduper.claim(scope, key, staticData, now) === 'new';
 	if (claimed) db.save(staticData);
 	return claimed;
 }
@@ -48,19 +48,19 @@ function deliver(deduper: DeliveryDeduper, db: FakeDb, key: string, now: number,
 describe('claiming', () => {
 	test('once per key; a repeat is refused for at least the TTL and at most TTL + one hour', () => {
 		const d = new DeliveryDeduper(small);
-		expect(d.claim('s', 'k', undefined, T0)).toBe(true);
-		expect(d.claim('s', 'k', undefined, T0 + 1)).toBe(false);
-		expect(d.claim('s', 'k', undefined, T0 + DAY - 1)).toBe(false);
-		expect(d.claim('s', 'k', undefined, T0 + DAY + HOUR)).toBe(true);
+		expect(d.claim('s', 'k', undefined, T0)).toBe('new');
+		expect(d.claim('s', 'k', undefined, T0 + 1)).toBe('duplicate');
+		expect(d.claim('s', 'k', undefined, T0 + DAY - 1)).toBe('duplicate');
+		expect(d.claim('s', 'k', undefined, T0 + DAY + HOUR)).toBe('new');
 	});
 
 	test('scopes are independent and at most `scopes` are kept in memory', () => {
 		const d = new DeliveryDeduper(small);
-		expect(d.claim('a', 'k', undefined, T0)).toBe(true);
-		expect(d.claim('b', 'k', undefined, T0)).toBe(true);
+		expect(d.claim('a', 'k', undefined, T0)).toBe('new');
+		expect(d.claim('b', 'k', undefined, T0)).toBe('new');
 		d.claim('c', 'k', undefined, T0);
 		expect(d.scopeCount()).toBe(2);
-		expect(d.claim('a', 'k', undefined, T0)).toBe(true); // 'a' was evicted (and had no static data)
+		expect(d.claim('a', 'k', undefined, T0)).toBe('new'); // 'a' was evicted (and had no static data)
 	});
 
 	test('at most maxKeys keys per trigger, oldest first, in memory and in the static data', () => {
@@ -78,12 +78,12 @@ describe('claiming', () => {
 		const d = new DeliveryDeduper(small);
 		for (let i = 0; i < 12; i++) d.claim('s', `k${i}`, undefined, T0 + i);
 		expect(d.size('s')).toBe(5);
-		expect(d.claim('s', 'k11', undefined, T0 + 20)).toBe(false);
-		expect(d.claim('s', 'k6', undefined, T0 + 20)).toBe(true);
+		expect(d.claim('s', 'k11', undefined, T0 + 20)).toBe('duplicate');
+		expect(d.claim('s', 'k6', undefined, T0 + 20)).toBe('new');
 	});
 
 	test('the defaults: 20,000 keys per trigger for 24 hours', () => {
-		expect(DEDUPE_LIMITS).toMatchObject({ maxKeys: 20_000, ttlMs: DAY });
+		expect(DEDUPE_LIMITS).toMatchObject({ maxKeys: 20_000, ttlMs: DAY, maxUnsaved: 100 });
 	});
 });
 
@@ -95,7 +95,7 @@ describe('static data', () => {
 		deliver(d, db, 'call.ended|event:uv_evt_2', T0 + 60_000);
 		deliver(d, db, 'call.ended|event:uv_evt_3', T0 + HOUR);
 		const persisted = db.persisted()!;
-		expect(persisted).toMatchObject({ v: 1, n: 3 });
+		expect(persisted).toMatchObject({ v: 1, n: 3, c: 3 });
 		expect(persisted.b).toEqual([
 			[T0 / 1000, storedKey('call.ended|event:uv_evt_1') + storedKey('call.ended|event:uv_evt_2')],
 			[(T0 + HOUR) / 1000, storedKey('call.ended|event:uv_evt_3')],
@@ -120,7 +120,7 @@ describe('static data', () => {
 		const db = new FakeDb();
 		deliver(d, db, 'k', T0);
 		const staticData = db.load();
-		expect(d.claim('wf:node', 'k', staticData, T0 + 1)).toBe(false);
+		expect(d.claim('wf:node', 'k', staticData, T0 + 1)).toBe('duplicate');
 		expect(JSON.stringify(staticData)).toBe(db.json);
 	});
 
@@ -136,7 +136,7 @@ describe('static data', () => {
 		for (const junk of [null, 'x', 5, [], { v: 2 }, { v: 1, b: 'x' }, { v: 1, b: [[1, 2], ['x', 'y'], null] }]) {
 			const d = new DeliveryDeduper(small);
 			const staticData: IDataObject = { [PERSISTED_PROPERTY]: junk as any, other: 1 };
-			expect(d.claim('s', 'k', staticData, T0)).toBe(true);
+			expect(d.claim('s', 'k', staticData, T0)).toBe('new');
 			expect(staticData.other).toBe(1);
 		}
 	});
@@ -149,8 +149,8 @@ describe('static data', () => {
 		expect(deliver(d, db, 'call.ended|event:e2', T0)).toBe(true);
 		const saved = JSON.parse(db.json);
 		expect(saved).not.toHaveProperty(LEGACY_PROPERTY);
-		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:e1', saved, T0)).toBe(false);
-		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:gone', saved, T0)).toBe(true);
+		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:e1', saved, T0)).toBe('duplicate');
+		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:gone', saved, T0)).toBe('new');
 	});
 });
 
@@ -170,11 +170,11 @@ describe('restarts and concurrency', () => {
 		const db = new FakeDb();
 		// Three requests load the same row before any of them saves.
 		const copies = [db.load(), db.load(), db.load()];
-		copies.forEach((copy, i) => expect(d.claim('wf:node', `k${i}`, copy, T0)).toBe(true));
+		copies.forEach((copy, i) => expect(d.claim('wf:node', `k${i}`, copy, T0)).toBe('new'));
 		for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0]]) {
 			for (const i of order) db.save(copies[i]);
 			const restarted = new DeliveryDeduper(small);
-			for (let i = 0; i < 3; i++) expect(restarted.claim('wf:node', `k${i}`, db.load(), T0)).toBe(false);
+			for (let i = 0; i < 3; i++) expect(restarted.claim('wf:node', `k${i}`, db.load(), T0)).toBe('duplicate');
 		}
 	});
 
@@ -207,7 +207,7 @@ describe('restarts and concurrency', () => {
 		// ...until b saves again: its whole set goes back in.
 		expect(deliver(b, db, 'k5', T0)).toBe(true);
 		const fresh = new DeliveryDeduper(DEDUPE_LIMITS);
-		for (const key of ['k1', 'k2', 'k3', 'k4', 'k5']) expect(fresh.claim('wf:node', key, db.load(), T0)).toBe(false);
+		for (const key of ['k1', 'k2', 'k3', 'k4', 'k5']) expect(fresh.claim('wf:node', key, db.load(), T0)).toBe('duplicate');
 	});
 
 	test('a scope evicted from memory reloads its keys from the static data', () => {
@@ -217,6 +217,39 @@ describe('restarts and concurrency', () => {
 		d.claim('s2', 'x', undefined, T0);
 		d.claim('s3', 'x', undefined, T0);
 		expect(deliver(d, db, 'k', T0, 's1')).toBe(false);
+	});
+});
+
+describe('while n8n has not saved the last deliveries (its database is behind)', () => {
+	const limits: DedupeLimits = { ...small, maxKeys: 100, maxUnsaved: 3 };
+
+	test("new deliveries are 'busy' (nothing recorded) until a save is seen committed; repeats stay duplicates", () => {
+		const d = new DeliveryDeduper(limits);
+		const db = new FakeDb();
+		// Three deliveries are accepted, but none of their saves has reached the database yet.
+		const copies = [0, 1, 2].map(() => db.load());
+		copies.forEach((copy, i) => expect(d.claim('wf:node', `k${i}`, copy, T0)).toBe('new'));
+		expect(d.unsaved('wf:node')).toBe(3);
+		expect(d.claim('wf:node', 'k3', db.load(), T0)).toBe('busy');
+		expect(d.claim('wf:node', 'k1', db.load(), T0)).toBe('duplicate');
+		// The first save commits (it holds all three keys): the next request sees it.
+		db.save(copies[0]);
+		expect(d.claim('wf:node', 'k3', db.load(), T0)).toBe('new');
+		expect(d.unsaved('wf:node')).toBe(1);
+	});
+
+	test('keys merged after a restart do not count as unsaved', () => {
+		const db = new FakeDb();
+		const before = new DeliveryDeduper(limits);
+		for (let i = 0; i < 10; i++) deliver(before, db, `k${i}`, T0);
+		const after = new DeliveryDeduper(limits);
+		expect(after.claim('wf:node', 'fresh', db.load(), T0)).toBe('new');
+		expect(after.unsaved('wf:node')).toBe(1);
+	});
+
+	test('without static data (in memory only) nothing is ever busy', () => {
+		const d = new DeliveryDeduper(limits);
+		for (let i = 0; i < 10; i++) expect(d.claim('s', `k${i}`, undefined, T0)).toBe('new');
 	});
 });
 
@@ -237,7 +270,7 @@ describe("inside n8n's change tracking (n8n-workflow's Workflow and ObservableOb
 		const raw: IDataObject = JSON.parse('{"node:Truedy Trigger":{"endpoint":{"url":"u"}}}');
 		const workflow = workflowOn(raw);
 		const nodeData = workflow.getStaticData('node', node);
-		expect(d.claim('wf:n1', 'k', nodeData, T0)).toBe(true);
+		expect(d.claim('wf:n1', 'k', nodeData, T0)).toBe('new');
 		expect((workflow.staticData as IDataObject).__dataChanged).toBe(true);
 		workflowOn(raw); // n8n's establishContextForPersistence: wraps the same object again
 		const saved = JSON.parse(JSON.stringify(workflow.staticData));
@@ -245,9 +278,9 @@ describe("inside n8n's change tracking (n8n-workflow's Workflow and ObservableOb
 		expect(saved['node:Truedy Trigger'][PERSISTED_PROPERTY].b[0][1]).toBe(storedKey('k'));
 		// The next request's copy, wrapped by n8n, is merged and recognised.
 		const next = workflowOn(JSON.parse(JSON.stringify(saved))).getStaticData('node', node);
-		expect(new DeliveryDeduper(small).claim('wf:n1', 'k', next, T0)).toBe(false);
+		expect(new DeliveryDeduper(small).claim('wf:n1', 'k', next, T0)).toBe('duplicate');
 		// And claiming keeps working after n8n wrapped the store object.
-		expect(d.claim('wf:n1', 'k2', next, T0)).toBe(true);
+		expect(d.claim('wf:n1', 'k2', next, T0)).toBe('new');
 		expect(JSON.parse(JSON.stringify(next))[PERSISTED_PROPERTY].b[0][1]).toBe(storedKey('k') + storedKey('k2'));
 	});
 });

@@ -37,6 +37,12 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
  * - What a request loads is merged into the store first: after a restart, the keys the previous
  *   process saved; with several n8n processes (queue mode webhook processes, multi-main), what the
  *   others saved. A snapshot this store wrote itself, or one already merged, is skipped.
+ * - Backpressure: the node answers as soon as a delivery is new, before n8n has created its
+ *   execution. If n8n's database falls behind (on SQLite one write lock, which times out after
+ *   60 s), executions of answered deliveries could fail to be created and be lost. Each snapshot
+ *   therefore carries how many deliveries this store had claimed; the loaded snapshot tells how
+ *   far the saves have got, and beyond {@link DEDUPE_LIMITS.maxUnsaved} unsaved deliveries new
+ *   ones get 'busy' (the node answers 503 and Truedy retries later).
  * Remaining windows: a save only happens for a new key, so a key accepted just before n8n stops
  * (or crashes) is lost if its save had not committed; the database can commit an earlier snapshot
  * after a later one, leaving it one delivery behind until the next save; and across processes the
@@ -55,6 +61,13 @@ export const DEDUPE_LIMITS = {
 	bucketMs: 60 * 60 * 1000,
 	/** Triggers with a store in one process; the least recently used goes beyond this. */
 	scopes: 20,
+	/**
+	 * Deliveries accepted by this process whose save n8n has not committed yet (seen in the static
+	 * data the next requests load). Beyond this the database is behind: new deliveries are refused
+	 * with 503 for Truedy to retry, because an answered delivery whose execution n8n then cannot
+	 * create (its SQLite write lock times out after 60 s) would be lost.
+	 */
+	maxUnsaved: 100,
 };
 
 export type DedupeLimits = typeof DEDUPE_LIMITS;
@@ -82,6 +95,8 @@ export interface PersistedKeysJson {
 	s: string;
 	/** Keys that store had added in total, so a snapshot can be recognised as already merged. */
 	n: number;
+	/** Deliveries that store had claimed (not merged) when this was written: how far saves have got. */
+	c: number;
 	b: Array<[number, string]>;
 }
 
@@ -134,6 +149,10 @@ class KeyStore {
 	private readonly index = new Map<string, number>();
 	private readonly buckets: Bucket[] = [];
 	private added = 0;
+	/** Keys claimed by deliveries (not merged from snapshots). */
+	private claimed = 0;
+	/** The highest `c` among the snapshots of this store seen loaded: saves committed up to there. */
+	private committed = 0;
 	/** Snapshots merged already: writer id → its `n`. */
 	private readonly merged = new Map<string, number>();
 
@@ -163,6 +182,18 @@ class KeyStore {
 		return true;
 	}
 
+	/** Records a key claimed by a delivery (see {@link add}). */
+	claim(key: string, at: number): boolean {
+		if (!this.add(key, at)) return false;
+		this.claimed++;
+		return true;
+	}
+
+	/** Deliveries claimed here whose save has not been seen committed. */
+	get unsaved(): number {
+		return this.claimed - this.committed;
+	}
+
 	/** Drops hours that are older than the TTL. */
 	expire(now: number): void {
 		while (this.buckets.length > 0 && this.isExpired(this.buckets[0].start, now)) {
@@ -176,7 +207,10 @@ class KeyStore {
 		if (stored === this.persisted || !isObject(stored) || stored.v !== 1) return 0;
 		const writer = typeof stored.s === 'string' ? stored.s : '';
 		const count = typeof stored.n === 'number' ? stored.n : -1;
-		if (writer === this.id) return 0;
+		if (writer === this.id) {
+			if (typeof stored.c === 'number' && stored.c > this.committed) this.committed = stored.c;
+			return 0;
+		}
 		if (writer !== '' && count >= 0 && (this.merged.get(writer) ?? -1) >= count) return 0;
 		let fresh = 0;
 		for (const entry of Array.isArray(stored.b) ? stored.b : []) {
@@ -209,6 +243,7 @@ class KeyStore {
 			v: 1,
 			s: this.id,
 			n: this.added,
+			c: this.claimed,
 			b: this.buckets.map((bucket): [number, string] => [bucket.start / 1000, bucket.keys]),
 		};
 	}
@@ -252,18 +287,22 @@ class KeyStore {
 	}
 }
 
+export type ClaimResult = 'new' | 'duplicate' | 'busy';
+
 export class DeliveryDeduper {
 	private readonly scopes = new Map<string, KeyStore>();
 
 	constructor(private readonly limits: DedupeLimits = DEDUPE_LIMITS) {}
 
 	/**
-	 * Records `key` and returns true the first time it is seen within the TTL; false for a repeat.
-	 * The check and the record happen without awaiting, so concurrent deliveries are safe.
+	 * Records `key` and returns 'new' the first time it is seen within the TTL, 'duplicate' for a
+	 * repeat, and 'busy' (recording nothing) while more than {@link DEDUPE_LIMITS.maxUnsaved}
+	 * deliveries of this trigger wait for n8n to save them. The check and the record happen without
+	 * awaiting, so concurrent deliveries are safe.
 	 * `staticData` is the node's workflow static data as loaded for this request: the keys saved
 	 * there are merged in, and on a new key its property is set to the store's persisted object.
 	 */
-	claim(scope: string, key: string, staticData?: IDataObject, now = Date.now()): boolean {
+	claim(scope: string, key: string, staticData?: IDataObject, now = Date.now()): ClaimResult {
 		const store = this.store(scope);
 		store.expire(now);
 		if (staticData) {
@@ -272,13 +311,23 @@ export class DeliveryDeduper {
 				store.absorbLegacy(staticData[LEGACY_PROPERTY], now);
 			}
 		}
-		if (!store.add(storedKey(key), now)) return false;
-		if (staticData) {
-			if (staticData[LEGACY_PROPERTY] !== undefined) delete staticData[LEGACY_PROPERTY];
-			// Also marks the static data as changed, so n8n saves it once the request is answered.
-			staticData[PERSISTED_PROPERTY] = store.persisted as IDataObject;
+		const stored = storedKey(key);
+		if (store.has(stored)) return 'duplicate';
+		if (!staticData) {
+			store.add(stored, now); // in memory only: nothing for n8n to save
+			return 'new';
 		}
-		return true;
+		if (store.unsaved >= this.limits.maxUnsaved) return 'busy';
+		store.claim(stored, now);
+		if (staticData[LEGACY_PROPERTY] !== undefined) delete staticData[LEGACY_PROPERTY];
+		// Also marks the static data as changed, so n8n saves it once the request is answered.
+		staticData[PERSISTED_PROPERTY] = store.persisted as IDataObject;
+		return 'new';
+	}
+
+	/** Deliveries of a scope accepted by this process whose save has not been seen committed. */
+	unsaved(scope: string): number {
+		return this.scopes.get(scope)?.unsaved ?? 0;
 	}
 
 	/** Number of keys held in memory for a scope (for tests and diagnostics). */
