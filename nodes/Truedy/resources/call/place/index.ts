@@ -24,10 +24,10 @@ const showFor = { resource: ['call'], operation: ['place'] };
 /** Calls created at once by default; see docs/benchmarks.md. */
 const DEFAULT_CONCURRENCY = 50;
 /**
- * The run's share of Truedy's rate limit by default: 60 of the documented 100 requests per minute
- * per organisation, which leaves 40 for other workflows, the trigger and the API's own users.
+ * No budget by default: a run goes as fast as Truedy lets it (its 429s are always honoured). 60
+ * leaves 40 of the documented 100 per minute per organisation to other workflows.
  */
-const DEFAULT_REQUESTS_PER_MINUTE = 60;
+const DEFAULT_REQUESTS_PER_MINUTE = 0;
 
 export const placeCallDescription: INodeProperties[] = [
 	{
@@ -217,7 +217,7 @@ export const placeCallDescription: INodeProperties[] = [
 				typeOptions: { minValue: 0 },
 				default: DEFAULT_REQUESTS_PER_MINUTE,
 				description:
-					"Most requests this node sends to Truedy in any minute, creating calls and checking on them together (Wait for Call to End reads one list for many calls). The default leaves 40 of Truedy's 100 per minute per organisation to other workflows. 0 means no budget; rate limits Truedy reports are always honoured.",
+					"Most requests this node sends to Truedy in any minute, creating calls and checking on them together (Wait for Call to End reads one list for many calls). E.g. 60 leaves 40 of Truedy's 100 per minute per organisation to other workflows and the trigger. 0 (the default) means no budget; rate limits Truedy reports are always honoured.",
 			},
 		],
 	},
@@ -232,9 +232,17 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 	if (firstInvalid && 'error' in firstInvalid && !this.continueOnFail()) throw firstInvalid.error;
 
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? DEFAULT_CONCURRENCY)) || 1);
-	const waitForSlot = createPacer(Number(options.callsPerMinute ?? 0), this.getExecutionCancelSignal());
-	const budget = createRequestBudget(Number(options.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE));
+	const concurrency = Math.max(
+		1,
+		Math.floor(Number(options.concurrency ?? DEFAULT_CONCURRENCY)) || 1,
+	);
+	const waitForSlot = createPacer(
+		Number(options.callsPerMinute ?? 0),
+		this.getExecutionCancelSignal(),
+	);
+	const budget = createRequestBudget(
+		Number(options.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE),
+	);
 	const beforeSend = (signal: AbortSignal | undefined, afterRateLimit: boolean) =>
 		budget.take(signal, afterRateLimit);
 
@@ -243,29 +251,40 @@ export async function placeCall(this: IExecuteFunctions): Promise<INodeExecution
 	const stopWatching = ledger.reportOnCancel(this.getExecutionCancelSignal());
 	let succeeded = false;
 	try {
-		const placed = await mapItems.call(this, async ({ itemIndex }) => {
-			const item = prepared[itemIndex];
-			if ('error' in item) throw item.error;
-			const { body, idempotencyKey, custom, intent } = item;
-			await waitForSlot();
-			// Later tries of this node run (Retry On Fail) send this same body under the same key.
-			if (!nodeRun.sent.has(intent)) nodeRun.sent.set(intent, body);
-			ledger.sending(itemIndex, idempotencyKey, custom);
-			const { data } = await truedyRequest
-				.call(this, { method: 'POST', path: '/calls', body, idempotencyKey, itemIndex, beforeSend })
-				.catch((error: unknown) => {
-					ledger.failed(itemIndex, error);
-					throw error;
-				});
-			const call = normalizeCall(data as IDataObject);
-			const otherCall = otherCallError(this, call, body, idempotencyKey, itemIndex);
-			if (otherCall) {
-				ledger.failed(itemIndex, otherCall);
-				throw otherCall;
-			}
-			ledger.placed(itemIndex, call.id);
-			return call;
-		}, concurrency);
+		const placed = await mapItems.call(
+			this,
+			async ({ itemIndex }) => {
+				const item = prepared[itemIndex];
+				if ('error' in item) throw item.error;
+				const { body, idempotencyKey, custom, intent } = item;
+				await waitForSlot();
+				// Later tries of this node run (Retry On Fail) send this same body under the same key.
+				if (!nodeRun.sent.has(intent)) nodeRun.sent.set(intent, body);
+				ledger.sending(itemIndex, idempotencyKey, custom);
+				const { data } = await truedyRequest
+					.call(this, {
+						method: 'POST',
+						path: '/calls',
+						body,
+						idempotencyKey,
+						itemIndex,
+						beforeSend,
+					})
+					.catch((error: unknown) => {
+						ledger.failed(itemIndex, error);
+						throw error;
+					});
+				const call = normalizeCall(data as IDataObject);
+				const otherCall = otherCallError(this, call, body, idempotencyKey, itemIndex);
+				if (otherCall) {
+					ledger.failed(itemIndex, otherCall);
+					throw otherCall;
+				}
+				ledger.placed(itemIndex, call.id);
+				return call;
+			},
+			concurrency,
+		);
 
 		const waitForEnd = this.getNodeParameter('waitForEnd', 0, false) as boolean;
 		const result =
@@ -311,5 +330,8 @@ async function prepareCalls(this: IExecuteFunctions, nodeRun: NodeRun): Promise<
 
 /** As an AI agent's tool: a supply-data run, or an engine request that routes the output to `ai_tool`. */
 function runsAsAiTool(context: IExecuteFunctions): boolean {
-	return context.isToolExecution?.() === true || context.getNode().rewireOutputLogTo === AI_TOOL_CONNECTION;
+	return (
+		context.isToolExecution?.() === true ||
+		context.getNode().rewireOutputLogTo === AI_TOOL_CONNECTION
+	);
 }
