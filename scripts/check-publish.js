@@ -23,12 +23,15 @@ const ROOT = path.resolve(__dirname, '..');
 // Port 9 (discard) on loopback: nothing listens, so even a guard that let go could upload nothing.
 const CLOSED_REGISTRY = 'http://127.0.0.1:9/';
 
+/** The environment without what a parent `npm run` adds (npm_config_*, npm_lifecycle_*, …), so each check sees npm as a user does. */
+function cleanEnv(extra) {
+	const env = {};
+	for (const [key, value] of Object.entries(process.env)) if (!/^npm_/i.test(key)) env[key] = value;
+	return { ...env, ...extra };
+}
+
 function npm(args, env = {}) {
-	const result = spawnSync('npm', args, {
-		cwd: ROOT,
-		encoding: 'utf8',
-		env: { ...process.env, ...env },
-	});
+	const result = spawnSync('npm', args, { cwd: ROOT, encoding: 'utf8', env: cleanEnv(env) });
 	return { code: result.status, output: `${result.stdout}\n${result.stderr}` };
 }
 
