@@ -1,5 +1,5 @@
 /**
- * @deprecated Kept for test/place-call/*, which still import from here: import from
+ * @deprecated Kept for test/nodes/Truedy/call/place/*, which still import from here: import from
  * test/support instead, and run Place Call with
  * `runTruedy(sim, { ...run, parameters: placeCall({ ...parameters, options: { concurrency: 1, … } }) })`.
  */

@@ -2,8 +2,8 @@
 // Place Call input checks through n8n's real engine: invalid items never reach Truedy.
 import type { INodeParameters } from 'n8n-workflow';
 
-import { SIM_AGENTS, startSimulator, TruedySimulator } from '../simulator/server';
-import { NODE, agentById, callRequests, items, runPlaceCall } from '../support/place-call-helpers';
+import { SIM_AGENTS, startSimulator, TruedySimulator } from '../../../../simulator/server';
+import { NODE, agentById, callRequests, items, runPlaceCall } from '../../../../support/place-call-helpers';
 
 let sim: TruedySimulator;
 

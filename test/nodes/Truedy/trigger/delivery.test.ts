@@ -1,12 +1,12 @@
 /* eslint-disable */
 // Unit tests for the Truedy Trigger's payload normalisation, filters and dedupe store.
-import { deliveryKey, sha256Hex } from '../../nodes/Truedy/trigger/dedupe';
-import { filterMismatch, parseIdList } from '../../nodes/Truedy/trigger/filter';
-import { transcriptExpected } from '../../nodes/Truedy/shared/calls';
-import { parseDurationSeconds } from '../../nodes/Truedy/shared/time';
-import { mergeCall, needsEnrichment } from '../../nodes/Truedy/trigger/enrich';
-import { agentIdsOf, callIdsOf, normalizeDelivery } from '../../nodes/Truedy/trigger/delivery';
-import { normalizeEventName } from '../../nodes/Truedy/trigger/events';
+import { deliveryKey, sha256Hex } from '../../../../nodes/Truedy/trigger/dedupe';
+import { filterMismatch, parseIdList } from '../../../../nodes/Truedy/trigger/filter';
+import { transcriptExpected } from '../../../../nodes/Truedy/shared/calls';
+import { parseDurationSeconds } from '../../../../nodes/Truedy/shared/time';
+import { mergeCall, needsEnrichment } from '../../../../nodes/Truedy/trigger/enrich';
+import { agentIdsOf, callIdsOf, normalizeDelivery } from '../../../../nodes/Truedy/trigger/delivery';
+import { normalizeEventName } from '../../../../nodes/Truedy/trigger/events';
 
 const ULTRAVOX = {
 	event: 'call.ended',

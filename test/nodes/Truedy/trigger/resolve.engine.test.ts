@@ -12,18 +12,18 @@ import fs from 'fs';
 import path from 'path';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { clearResolveCache, RESOLVE_LIMITS } from '../nodes/Truedy/trigger/resolve';
-import { overrideRetryPolicyForTests } from '../nodes/Truedy/transport/retry';
+import { clearResolveCache, RESOLVE_LIMITS } from '../../../../nodes/Truedy/trigger/resolve';
+import { overrideRetryPolicyForTests } from '../../../../nodes/Truedy/transport/retry';
 import {
 	captureN8nLogger,
 	startTriggerHarness,
 	useSimulator,
 	type TriggerExecution,
 	type TriggerHarness,
-} from './support';
-import { SIM_AGENTS, SIM_ULTRAVOX_AGENTS, ultravoxCallIdOf } from './simulator/server';
-import type { SimCall, WebhookPayloadShape } from './simulator/types';
-import { buildCallEndedEvent, deliverWebhook } from './simulator/webhooks';
+} from '../../../support';
+import { SIM_AGENTS, SIM_ULTRAVOX_AGENTS, ultravoxCallIdOf } from '../../../simulator/server';
+import type { SimCall, WebhookPayloadShape } from '../../../simulator/types';
+import { buildCallEndedEvent, deliverWebhook } from '../../../simulator/webhooks';
 
 const SECRET = 'whsec_resolve_test_9a8b7c6d5e4f30211203f4e5d6c7b8a9';
 const FAST = { queuedMs: 10, ringingMs: 10, inProgressMs: 20 };
@@ -445,7 +445,7 @@ const burstNumbers: BurstNumbers[] = [];
 /** The measured numbers, for the README and reports: test-results/trigger-resolve-burst.json. */
 afterAll(() => {
 	if (burstNumbers.length === 0) return;
-	const dir = path.join(__dirname, '..', 'test-results');
+	const dir = path.join(__dirname, '..', '..', '..', '..', 'test-results');
 	fs.mkdirSync(dir, { recursive: true });
 	fs.writeFileSync(
 		path.join(dir, 'trigger-resolve-burst.json'),

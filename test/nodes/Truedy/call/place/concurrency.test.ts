@@ -1,10 +1,10 @@
 /* eslint-disable */
 // Many items: concurrency cap, input order and pairedItem, client-side pacing and the shared
 // 429 gate, through the real engine against the simulator.
-import { startSimulator, SIM_AGENTS } from '../simulator/server';
-import type { TruedySimulator } from '../simulator/server';
+import { startSimulator, SIM_AGENTS } from '../../../../simulator/server';
+import type { TruedySimulator } from '../../../../simulator/server';
 import type { INodeParameters } from 'n8n-workflow';
-import { NODE, agentById, callRequests, callsPerNumber, idempotencyKeyOf, items, runPlaceCall, usNumber } from '../support/place-call-helpers';
+import { NODE, agentById, callRequests, callsPerNumber, idempotencyKeyOf, items, runPlaceCall, usNumber } from '../../../../support/place-call-helpers';
 
 let sim: TruedySimulator;
 beforeAll(async () => {

@@ -6,9 +6,9 @@ import { createServer } from 'http';
 import type { AddressInfo } from 'net';
 import { NodeApiError } from 'n8n-workflow';
 
-import { truedyRequest } from '../../nodes/Truedy/transport/request';
-import { SIM_AGENTS, startSimulator, TruedySimulator, type SimulatorOptionsPatch } from '../simulator/server';
-import { NODE, agentById, callRequests, items, loadOptionsContext, runPlaceCall, runText } from '../support/place-call-helpers';
+import { truedyRequest } from '../../../../../nodes/Truedy/transport/request';
+import { SIM_AGENTS, startSimulator, TruedySimulator, type SimulatorOptionsPatch } from '../../../../simulator/server';
+import { NODE, agentById, callRequests, items, loadOptionsContext, runPlaceCall, runText } from '../../../../support/place-call-helpers';
 
 let sim: TruedySimulator;
 

@@ -5,35 +5,35 @@ import path from 'path';
 import { HookContext } from 'n8n-core';
 import { Workflow, type IDataObject, type INodeParameters } from 'n8n-workflow';
 
-import { sharedDeduper, storedKey } from '../nodes/Truedy/trigger/dedupe';
-import { clearResolveCache } from '../nodes/Truedy/trigger/resolve';
-import { testSigningSecret } from '../nodes/Truedy/trigger/credentialTest';
+import { sharedDeduper, storedKey } from '../../../../nodes/Truedy/trigger/dedupe';
+import { clearResolveCache } from '../../../../nodes/Truedy/trigger/resolve';
+import { testSigningSecret } from '../../../../nodes/Truedy/trigger/credentialTest';
 import {
 	PACKAGE,
 	PackageNodeTypes,
 	buildAdditionalData,
 	TestCredentialsHelper,
-} from './support/engine';
-import { captureN8nLogger } from './support/n8n-logger';
+} from '../../../support/engine';
+import { captureN8nLogger } from '../../../support/n8n-logger';
 import {
 	startTriggerHarness,
 	TriggerHarness,
 	TriggerHarnessOptions,
-} from './support/webhook-engine';
+} from '../../../support/webhook-engine';
 import {
 	SIM_AGENTS,
 	SIM_ULTRAVOX_AGENTS,
 	startSimulator,
 	TruedySimulator,
 	WebhookOptions,
-} from './simulator/server';
+} from '../../../simulator/server';
 import {
 	buildCallEndedEvent,
 	deliverWebhook,
 	prepareDelivery,
 	sendDelivery,
 	WebhookEnvelope,
-} from './simulator/webhooks';
+} from '../../../simulator/webhooks';
 import { ExecutionLifecycleHooks } from 'n8n-core';
 
 const SECRET = 'whsec_trigger_test_5f1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -884,7 +884,7 @@ describe('examples/call-ended-to-crm.workflow.json', () => {
 	const fs = require('fs') as typeof import('fs');
 	const example = JSON.parse(
 		fs.readFileSync(
-			path.join(__dirname, '..', 'examples', 'call-ended-to-crm.workflow.json'),
+			path.join(__dirname, '..', '..', '..', '..', 'examples', 'call-ended-to-crm.workflow.json'),
 			'utf8',
 		),
 	);

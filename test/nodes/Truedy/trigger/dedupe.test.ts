@@ -12,8 +12,8 @@ import {
 	storedKey,
 	type DedupeLimits,
 	type PersistedKeysJson,
-} from '../../nodes/Truedy/trigger/dedupe';
-import { PACKAGE, PackageNodeTypes } from '../support/engine';
+} from '../../../../nodes/Truedy/trigger/dedupe';
+import { PACKAGE, PackageNodeTypes } from '../../../support/engine';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -10,11 +10,11 @@ import {
 	verifySignature,
 	type HeaderBag,
 	type VerificationFailure,
-} from '../../nodes/Truedy/trigger/signature';
-import { compareCodePoints, pythonFloatRepr, pythonSortedJson } from '../../nodes/Truedy/trigger/pythonJson';
-import { parseSecrets } from '../../nodes/Truedy/trigger/signature';
-import { pythonSortedDumps } from '../simulator/pyjson';
-import { signWebhook } from '../simulator/webhooks';
+} from '../../../../nodes/Truedy/trigger/signature';
+import { compareCodePoints, pythonFloatRepr, pythonSortedJson } from '../../../../nodes/Truedy/trigger/pythonJson';
+import { parseSecrets } from '../../../../nodes/Truedy/trigger/signature';
+import { pythonSortedDumps } from '../../../simulator/pyjson';
+import { signWebhook } from '../../../simulator/webhooks';
 
 const SECRET = 'whsec_test_0123456789abcdef';
 const NOW_MS = Date.UTC(2026, 0, 15, 12, 0, 0);

@@ -3,10 +3,10 @@
 // verify (n8n resolves every credential read in a webhook in an expression isolate of its own),
 // and reads it again before refusing a delivery the remembered secrets do not verify.
 // Real HTTP to the trigger served by test/support/webhook-engine.ts (n8n-core's WebhookContext).
-import { TestCredentialsHelper } from './support/engine';
-import { startTriggerHarness, type TriggerHarness } from './support/webhook-engine';
-import { deliverWebhook, type WebhookEnvelope } from './simulator/webhooks';
-import { clearRememberedSecrets, SECRET_CACHE } from '../nodes/Truedy/trigger/verify';
+import { TestCredentialsHelper } from '../../../support/engine';
+import { startTriggerHarness, type TriggerHarness } from '../../../support/webhook-engine';
+import { deliverWebhook, type WebhookEnvelope } from '../../../simulator/webhooks';
+import { clearRememberedSecrets, SECRET_CACHE } from '../../../../nodes/Truedy/trigger/verify';
 
 const FIRST = 'whsec_first_endpoint_0123456789abcdef';
 const SECOND = 'whsec_second_endpoint_fedcba9876543210';

@@ -1,7 +1,7 @@
 /* eslint-disable */
 // Place Call through n8n's real engine against the simulator: what reaches POST /calls, and what the node outputs.
-import { SIM_AGENTS, SIM_NUMBERS, startSimulator, TruedySimulator } from '../simulator/server';
-import { NODE, agentById, callRequests, idempotencyKeyOf, items, runPlaceCall } from '../support/place-call-helpers';
+import { SIM_AGENTS, SIM_NUMBERS, startSimulator, TruedySimulator } from '../../../../simulator/server';
+import { NODE, agentById, callRequests, idempotencyKeyOf, items, runPlaceCall } from '../../../../support/place-call-helpers';
 
 let sim: TruedySimulator;
 

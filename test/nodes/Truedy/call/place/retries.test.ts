@@ -1,8 +1,8 @@
 /* eslint-disable */
 // Retries never dial twice: 429 bursts (reset_at, Retry-After, plain backoff), lost responses after
 // the call was created (500, dropped connection), and n8n's own Retry On Fail after a mid-batch failure.
-import type { RecordedRequest } from '../simulator/server';
-import { SIM_AGENTS, startSimulator, TruedySimulator } from '../simulator/server';
+import type { RecordedRequest } from '../../../../simulator/server';
+import { SIM_AGENTS, startSimulator, TruedySimulator } from '../../../../simulator/server';
 import {
 	FaultProxy,
 	NODE,
@@ -14,7 +14,7 @@ import {
 	runPlaceCall,
 	startFaultProxy,
 	usNumber,
-} from '../support/place-call-helpers';
+} from '../../../../support/place-call-helpers';
 
 let sim: TruedySimulator;
 let proxy: FaultProxy | undefined;

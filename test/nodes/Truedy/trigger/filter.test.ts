@@ -1,7 +1,7 @@
 // The trigger's Agent Names or IDs picker (filters.agents, a list) adds to the Agent IDs text
 // (filters.agentIds); saved workflows with only the text behave as before.
-import { filterMismatch } from '../../nodes/Truedy/trigger/filter';
-import { normalizeDelivery } from '../../nodes/Truedy/trigger/delivery';
+import { filterMismatch } from '../../../../nodes/Truedy/trigger/filter';
+import { normalizeDelivery } from '../../../../nodes/Truedy/trigger/delivery';
 
 const delivery = {
 	...normalizeDelivery({

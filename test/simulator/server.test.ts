@@ -12,9 +12,9 @@ import {
 	StartOptions,
 	TruedySimulator,
 	ultravoxAgentIdOf,
-} from './simulator/server';
-import { buildCallEndedEvent, deliverWebhook, prepareDelivery, signWebhook, WebhookEnvelope } from './simulator/webhooks';
-import { compareCodePoints, parsePythonJson, pyFloat, PyFloat, pythonJsonDumps, pythonSortedDumps } from './simulator/pyjson';
+} from './server';
+import { buildCallEndedEvent, deliverWebhook, prepareDelivery, signWebhook, WebhookEnvelope } from './webhooks';
+import { compareCodePoints, parsePythonJson, pyFloat, PyFloat, pythonJsonDumps, pythonSortedDumps } from './pyjson';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -13,11 +13,11 @@ import {
 	type INodeType,
 } from 'n8n-workflow';
 
-import { callIntentOf, nodeRunOf } from '../../nodes/Truedy/resources/call/place/idempotencyKey';
-import { otherCallError } from '../../nodes/Truedy/resources/call/place/matchesRequest';
-import { apiError } from '../../nodes/Truedy/transport/errors';
-import { overrideRetryPolicyForTests } from '../../nodes/Truedy/transport/retry';
-import type { IdempotencyMismatch } from '../simulator/server';
+import { callIntentOf, nodeRunOf } from '../../../../../nodes/Truedy/resources/call/place/idempotencyKey';
+import { otherCallError } from '../../../../../nodes/Truedy/resources/call/place/matchesRequest';
+import { apiError } from '../../../../../nodes/Truedy/transport/errors';
+import { overrideRetryPolicyForTests } from '../../../../../nodes/Truedy/transport/retry';
+import type { IdempotencyMismatch } from '../../../../simulator/server';
 import {
 	NODE,
 	PACKAGE,
@@ -33,7 +33,7 @@ import {
 	runWorkflow,
 	useSimulator,
 	type TruedyRun,
-} from '../support';
+} from '../../../../support';
 
 const MODES: IdempotencyMismatch[] = ['replay', 'conflict'];
 /** n8n:<execution>:<node>:<run index>:<item>:<hash of agent and number> */

@@ -1,18 +1,18 @@
 // Unit tests of the trigger's call resolution (trigger/resolve.ts) against a scripted Truedy API:
 // single flight, early stop, the page bound, the second lookup when the first predates the
 // delivery, the remembered "no ultravox_call_id", accounts kept apart, and never a wrong call.
-// The engine-level suite with the simulator is test/trigger-resolve.test.ts.
+// The engine-level suite with the simulator is resolve.engine.test.ts.
 import type { IDataObject, IHttpRequestOptions, IWebhookFunctions } from 'n8n-workflow';
 
-import { normalizeDelivery, TruedyDelivery } from '../../nodes/Truedy/trigger/delivery';
-import { TtlLru } from '../../nodes/Truedy/trigger/lru';
+import { normalizeDelivery, TruedyDelivery } from '../../../../nodes/Truedy/trigger/delivery';
+import { TtlLru } from '../../../../nodes/Truedy/trigger/lru';
 import {
 	clearResolveCache,
 	RESOLVE_LIMITS,
 	resolveDelivery,
 	ResolveOptions,
-} from '../../nodes/Truedy/trigger/resolve';
-import { overrideRetryPolicyForTests } from '../../nodes/Truedy/transport/retry';
+} from '../../../../nodes/Truedy/trigger/resolve';
+import { overrideRetryPolicyForTests } from '../../../../nodes/Truedy/transport/retry';
 
 interface Api {
 	calls: IDataObject[];
