@@ -89,14 +89,25 @@ const fs = require('fs');
 export class ServerProfiler {
 	private child?: ChildProcess;
 	private output = '';
-	private readonly file = path.join(os.tmpdir(), `truedy-profile-${process.pid}-${Date.now()}.cpuprofile`);
+	private readonly file = path.join(
+		os.tmpdir(),
+		`truedy-profile-${process.pid}-${Date.now()}.cpuprofile`,
+	);
 
 	/** `node24Bin`: a Node with a global WebSocket (22+). */
-	constructor(private readonly pid: number, private readonly node24Bin: string, private readonly port = 9229) {}
+	constructor(
+		private readonly pid: number,
+		private readonly node24Bin: string,
+		private readonly port = 9229,
+	) {}
 
 	async start(samplingIntervalUs = 500): Promise<void> {
 		process.kill(this.pid, 'SIGUSR1');
-		this.child = spawn(this.node24Bin, ['-e', CLIENT, String(this.port), String(samplingIntervalUs), this.file], { stdio: ['pipe', 'pipe', 'inherit'] });
+		this.child = spawn(
+			this.node24Bin,
+			['-e', CLIENT, String(this.port), String(samplingIntervalUs), this.file],
+			{ stdio: ['pipe', 'pipe', 'inherit'] },
+		);
 		this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
 		await this.waitFor('STARTED');
 	}
@@ -115,7 +126,8 @@ export class ServerProfiler {
 		const deadline = Date.now() + 30_000;
 		while (!this.output.includes(marker)) {
 			if (this.output.includes('ERROR')) throw new Error(`profiler: ${this.output.trim()}`);
-			if (Date.now() > deadline) throw new Error(`profiler: no ${marker} (output: ${this.output.trim()})`);
+			if (Date.now() > deadline)
+				throw new Error(`profiler: no ${marker} (output: ${this.output.trim()})`);
 			await sleep(100);
 		}
 	}
@@ -123,7 +135,8 @@ export class ServerProfiler {
 
 function shortUrl(url: string): string {
 	const index = url.lastIndexOf('node_modules/');
-	const tail = index >= 0 ? url.slice(index + 'node_modules/'.length) : url.replace(/^file:\/\//, '');
+	const tail =
+		index >= 0 ? url.slice(index + 'node_modules/'.length) : url.replace(/^file:\/\//, '');
 	return tail.replace(/^\/.*\/(n8n-nodes-truedy\/)/, '$1');
 }
 
@@ -138,17 +151,38 @@ function packageOf(url: string): string {
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
 
 const isIsolateWork = (n: CdpProfileNode) =>
-	/@n8n\/expression-runtime/.test(n.callFrame.url) && /^(createBridge|ExpressionEvaluator\.createBridge|acquire|acquireBridgeSync|release|dispose|replenish|initialize|IsolatedVmBridge|QuickJsBridge)$/.test(n.callFrame.functionName);
-const inFile = (pattern: RegExp) => (stack: CdpProfileNode[]) => stack.some((n) => pattern.test(n.callFrame.url));
-const isolateWorkFor = (pattern: RegExp) => (stack: CdpProfileNode[]) => stack.some(isIsolateWork) && inFile(pattern)(stack);
+	/@n8n\/expression-runtime/.test(n.callFrame.url) &&
+	/^(createBridge|ExpressionEvaluator\.createBridge|acquire|acquireBridgeSync|release|dispose|replenish|initialize|IsolatedVmBridge|QuickJsBridge)$/.test(
+		n.callFrame.functionName,
+	);
+const inFile = (pattern: RegExp) => (stack: CdpProfileNode[]) =>
+	stack.some((n) => pattern.test(n.callFrame.url));
+const isolateWorkFor = (pattern: RegExp) => (stack: CdpProfileNode[]) =>
+	stack.some(isIsolateWork) && inFile(pattern)(stack);
 
 /** Groups whose inclusive share is reported: the sample's stack (leaf to root) matches. */
 const INCLUSIVE_GROUPS: Array<{ name: string; test: (stack: CdpProfileNode[]) => boolean }> = [
-	{ name: 'expression isolates: create, acquire, release, dispose (all)', test: (stack) => stack.some(isIsolateWork) },
-	{ name: '… for the webhook phase (live-webhooks acquireIsolate/releaseIsolate)', test: isolateWorkFor(/webhooks\/live-webhooks\.js/) },
-	{ name: '… for a credential read in the webhook (credentials-helper)', test: isolateWorkFor(/credentials-helper\.js/) },
+	{
+		name: 'expression isolates: create, acquire, release, dispose (all)',
+		test: (stack) => stack.some(isIsolateWork),
+	},
+	{
+		name: '… for the webhook phase (live-webhooks acquireIsolate/releaseIsolate)',
+		test: isolateWorkFor(/webhooks\/live-webhooks\.js/),
+	},
+	{
+		name: '… for a credential read in the webhook (credentials-helper)',
+		test: isolateWorkFor(/credentials-helper\.js/),
+	},
 	{ name: '… for the execution (workflow-execute)', test: isolateWorkFor(/workflow-execute\.js/) },
-	{ name: '… refilling the pool (replenish)', test: (stack) => stack.some((n) => n.callFrame.functionName === 'replenish' && /expression-runtime/.test(n.callFrame.url)) },
+	{
+		name: '… refilling the pool (replenish)',
+		test: (stack) =>
+			stack.some(
+				(n) =>
+					n.callFrame.functionName === 'replenish' && /expression-runtime/.test(n.callFrame.url),
+			),
+	},
 	{ name: 'TypeORM / SQLite', test: inFile(/@n8n\/typeorm|sqlite3\//) },
 	{ name: 'Truedy Trigger code (n8n-nodes-truedy)', test: inFile(/n8n-nodes-truedy\//) },
 	{ name: "n8n's Webhook node code", test: inFile(/n8n-nodes-base\/dist\/nodes\/Webhook\//) },
@@ -157,7 +191,8 @@ const INCLUSIVE_GROUPS: Array<{ name: string; test: (stack: CdpProfileNode[]) =>
 export function summarizeProfile(profile: CdpProfile): ProfileSummary {
 	const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 	const parent = new Map<number, number>();
-	for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+	for (const node of profile.nodes)
+		for (const child of node.children ?? []) parent.set(child, node.id);
 	const durationMs = (profile.endTime - profile.startTime) / 1000;
 	const msPerSample = profile.samples.length > 0 ? durationMs / profile.samples.length : 0;
 
@@ -174,13 +209,18 @@ export function summarizeProfile(profile: CdpProfile): ProfileSummary {
 			continue;
 		}
 		if (name === '(garbage collector)') gc++;
-		const frame = SPECIAL.has(name) ? name : `${name} (${shortUrl(node.callFrame.url)}:${node.callFrame.lineNumber + 1})`;
+		const frame = SPECIAL.has(name)
+			? name
+			: `${name} (${shortUrl(node.callFrame.url)}:${node.callFrame.lineNumber + 1})`;
 		selfCount.set(frame, (selfCount.get(frame) ?? 0) + 1);
 		const pkg = SPECIAL.has(name) ? name : packageOf(node.callFrame.url);
 		packageCount.set(pkg, (packageCount.get(pkg) ?? 0) + 1);
 		const stack: CdpProfileNode[] = [];
-		for (let cursor: number | undefined = id; cursor !== undefined; cursor = parent.get(cursor)) stack.push(byId.get(cursor)!);
-		for (const group of INCLUSIVE_GROUPS) if (group.test(stack)) inclusiveCount.set(group.name, (inclusiveCount.get(group.name) ?? 0) + 1);
+		for (let cursor: number | undefined = id; cursor !== undefined; cursor = parent.get(cursor))
+			stack.push(byId.get(cursor)!);
+		for (const group of INCLUSIVE_GROUPS)
+			if (group.test(stack))
+				inclusiveCount.set(group.name, (inclusiveCount.get(group.name) ?? 0) + 1);
 	}
 	const total = profile.samples.length || 1;
 	const pct = (count: number) => (count * 100) / total;
@@ -197,6 +237,9 @@ export function summarizeProfile(profile: CdpProfile): ProfileSummary {
 			.sort((a, b) => b[1] - a[1])
 			.slice(0, 10)
 			.map(([name, count]) => ({ name, selfPercent: pct(count) })),
-		inclusive: INCLUSIVE_GROUPS.map((group) => ({ name: group.name, percent: pct(inclusiveCount.get(group.name) ?? 0) })),
+		inclusive: INCLUSIVE_GROUPS.map((group) => ({
+			name: group.name,
+			percent: pct(inclusiveCount.get(group.name) ?? 0),
+		})),
 	};
 }

@@ -67,7 +67,8 @@ export interface MemoryStatus {
 export function memoryOf(pid: number): MemoryStatus | undefined {
 	const status = readText(`/proc/${pid}/status`);
 	if (!status) return undefined;
-	const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+	const field = (name: string): number =>
+		Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
 	return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
 }
 

@@ -18,7 +18,10 @@ interface AutocannonResult {
 interface AutocannonInstance {
 	on(event: 'response', listener: () => void): void;
 }
-type Autocannon = (options: Record<string, unknown>, done: (error: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
+type Autocannon = (
+	options: Record<string, unknown>,
+	done: (error: Error | null, result: AutocannonResult) => void,
+) => AutocannonInstance;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
 
@@ -82,7 +85,8 @@ function runJob(job: RawLoadJob): Promise<RawLoadResult> {
 			},
 			(error, result) => {
 				if (error) return reject(error);
-				const durationMs = firstRequestAt && lastResponseAt ? Number(lastResponseAt - firstRequestAt) / 1e6 : NaN;
+				const durationMs =
+					firstRequestAt && lastResponseAt ? Number(lastResponseAt - firstRequestAt) / 1e6 : NaN;
 				resolve({
 					connections: job.connections,
 					amount: job.amount,

@@ -25,10 +25,26 @@ import type { N8nInstall } from '../e2e/n8n-server';
 import { startSimulator } from '../simulator/server';
 import type { TruedySimulator } from '../simulator/server';
 import { renderChart } from './chart';
-import { cpuMsOf, findN8nServerPid, loadAverage, machineInfo, otherN8nProcesses, processTree, sampleMemory } from './proc-stats';
+import {
+	cpuMsOf,
+	findN8nServerPid,
+	loadAverage,
+	machineInfo,
+	otherN8nProcesses,
+	processTree,
+	sampleMemory,
+} from './proc-stats';
 import type { RawLoadJob, RawLoadResult } from './raw-load';
 import { renderReport } from './report';
-import type { BenchResults, Conditions, RawRun, RssRun, ScenarioInfo, ScenarioKey, VariantRun } from './results';
+import type {
+	BenchResults,
+	Conditions,
+	RawRun,
+	RssRun,
+	ScenarioInfo,
+	ScenarioKey,
+	VariantRun,
+} from './results';
 import { sleep, whileUnavailable, withRetries } from './util';
 import { allExecutions } from './trigger-load';
 import { engineEnv, runTriggerComparison } from './trigger-bench';
@@ -105,7 +121,8 @@ export function parseOptions(argv: string[]): BenchOptions {
 		};
 		const count = (min: number, max: number): number => {
 			const number = Number(value());
-			if (!Number.isInteger(number) || number < min || number > max) throw new Error(`${flag} must be a whole number from ${min} to ${max}`);
+			if (!Number.isInteger(number) || number < min || number > max)
+				throw new Error(`${flag} must be a whole number from ${min} to ${max}`);
 			return number;
 		};
 		switch (flag) {
@@ -179,7 +196,10 @@ export function parseOptions(argv: string[]): BenchOptions {
 
 /** The node's default Concurrency, read from its source so the report names it. */
 export function nodeDefaultConcurrency(): number {
-	const source = fs.readFileSync(path.join(ROOT, 'nodes', 'Truedy', 'resources', 'call', 'place', 'index.ts'), 'utf8');
+	const source = fs.readFileSync(
+		path.join(ROOT, 'nodes', 'Truedy', 'resources', 'call', 'place', 'index.ts'),
+		'utf8',
+	);
 	const match = /const DEFAULT_CONCURRENCY = (\d+);/.exec(source);
 	if (!match) throw new Error('DEFAULT_CONCURRENCY not found in place/index.ts');
 	return Number(match[1]);
@@ -191,16 +211,37 @@ export function nodeDefaultConcurrency(): number {
 export const SCENARIOS: ScenarioInfo[] = [
 	{ key: 'fast', label: 'No server latency', latencyMs: 0 },
 	{ key: 'latency', label: `${LATENCY_MS} ms server latency`, latencyMs: LATENCY_MS },
-	{ key: 'ratelimit', label: `Rate limit ${RATE_LIMIT.limit} per ${RATE_LIMIT.windowMs / 1000} s window`, latencyMs: 0, rateLimit: RATE_LIMIT },
+	{
+		key: 'ratelimit',
+		label: `Rate limit ${RATE_LIMIT.limit} per ${RATE_LIMIT.windowMs / 1000} s window`,
+		latencyMs: 0,
+		rateLimit: RATE_LIMIT,
+	},
 ];
 
 export function buildVariants(options: BenchOptions, defaultConcurrency: number): Variant[] {
 	const sweep = options.concurrencies.filter((c) => c !== defaultConcurrency);
 	return [
-		{ key: 'place-default', label: `Place Call (default, concurrency ${defaultConcurrency})`, kind: 'place' },
-		...sweep.map((c): Variant => ({ key: `place-c${c}`, label: `Place Call, concurrency ${c}`, kind: 'place', concurrency: c })),
+		{
+			key: 'place-default',
+			label: `Place Call (default, concurrency ${defaultConcurrency})`,
+			kind: 'place',
+		},
+		...sweep.map(
+			(c): Variant => ({
+				key: `place-c${c}`,
+				label: `Place Call, concurrency ${c}`,
+				kind: 'place',
+				concurrency: c,
+			}),
+		),
 		{ key: 'place-c1', label: 'Place Call, concurrency 1', kind: 'place', concurrency: 1 },
-		{ key: 'place-paced', label: `Place Call, Calls per Minute ${PACED_PER_MINUTE}`, kind: 'place', callsPerMinute: PACED_PER_MINUTE },
+		{
+			key: 'place-paced',
+			label: `Place Call, Calls per Minute ${PACED_PER_MINUTE}`,
+			kind: 'place',
+			callsPerMinute: PACED_PER_MINUTE,
+		},
 		{ key: 'http-default', label: 'HTTP Request (default)', kind: 'http' },
 		{ key: 'http-retry', label: 'HTTP Request, Retry On Fail', kind: 'http', retryOnFail: true },
 		{ key: 'baseline', label: 'Webhook + Code only (baseline)', kind: 'baseline' },
@@ -215,9 +256,17 @@ const MIN_LATENCY_SWEEP = 10;
  * default, the best concurrency of run 1 and HTTP Request, so medians of what the report compares
  * come from every run while the whole bench stays within its time budget.
  */
-function variantsFor(scenario: ScenarioKey, variants: Variant[], full: boolean, best: Partial<Record<ScenarioKey, string>>): string[] {
-	const sweep = variants.filter((v) => v.kind === 'place' && v.concurrency !== undefined && v.concurrency !== 1);
-	const bestOf = (key: ScenarioKey) => (best[key] && best[key] !== 'place-default' ? [best[key]!] : []);
+function variantsFor(
+	scenario: ScenarioKey,
+	variants: Variant[],
+	full: boolean,
+	best: Partial<Record<ScenarioKey, string>>,
+): string[] {
+	const sweep = variants.filter(
+		(v) => v.kind === 'place' && v.concurrency !== undefined && v.concurrency !== 1,
+	);
+	const bestOf = (key: ScenarioKey) =>
+		best[key] && best[key] !== 'place-default' ? [best[key]!] : [];
 	switch (scenario) {
 		case 'fast':
 			return full
@@ -225,18 +274,30 @@ function variantsFor(scenario: ScenarioKey, variants: Variant[], full: boolean, 
 				: ['baseline', 'place-default', ...bestOf('fast'), 'http-default'];
 		case 'latency':
 			return full
-				? ['place-default', ...sweep.filter((v) => v.concurrency! >= MIN_LATENCY_SWEEP).map((v) => v.key), 'http-default']
+				? [
+						'place-default',
+						...sweep.filter((v) => v.concurrency! >= MIN_LATENCY_SWEEP).map((v) => v.key),
+						'http-default',
+					]
 				: ['place-default', ...bestOf('latency'), 'http-default'];
 		case 'ratelimit':
 			// Concurrency does not change the time here (the limit does); Calls per Minute shows the paced alternative.
-			return full ? ['place-default', 'place-paced', 'http-default', 'http-retry'] : ['place-default'];
+			return full
+				? ['place-default', 'place-paced', 'http-default', 'http-retry']
+				: ['place-default'];
 	}
 }
 
 /** The fastest Place Call variant of a scenario in the given runs (sweep values only). */
 function fastestPlace(runs: VariantRun[], scenario: ScenarioKey): string | undefined {
 	return runs
-		.filter((run) => run.scenario === scenario && run.status === 'success' && run.variant.startsWith('place-') && !['place-c1', 'place-paced'].includes(run.variant))
+		.filter(
+			(run) =>
+				run.scenario === scenario &&
+				run.status === 'success' &&
+				run.variant.startsWith('place-') &&
+				!['place-c1', 'place-paced'].includes(run.variant),
+		)
 		.sort((a, b) => a.nodeMs - b.nodeMs)[0]?.variant;
 }
 
@@ -254,7 +315,11 @@ interface Bench {
 }
 
 function conditions(bench?: Bench): Conditions {
-	return { otherN8nProcesses: otherN8nProcesses(bench?.serverPid), loadAverage: loadAverage(), at: new Date().toISOString() };
+	return {
+		otherN8nProcesses: otherN8nProcesses(bench?.serverPid),
+		loadAverage: loadAverage(),
+		at: new Date().toISOString(),
+	};
 }
 
 function treeCpuMs(pid: number): number {
@@ -263,11 +328,14 @@ function treeCpuMs(pid: number): number {
 
 /** Counts what reached the simulator: creates, 429s, duplicate dials and lost leads. */
 function simulatorCounts(sim: TruedySimulator, items: number) {
-	const posts = sim.requests.filter((request) => request.method === 'POST' && request.path === '/calls');
+	const posts = sim.requests.filter(
+		(request) => request.method === 'POST' && request.path === '/calls',
+	);
 	const perPhone = new Map<string, number>();
 	for (const call of sim.calls.values()) perPhone.set(call.to, (perPhone.get(call.to) ?? 0) + 1);
 	let reached = 0;
-	for (let i = 0; i < items; i++) if (perPhone.has(`+1415555${String(i).padStart(4, '0')}`)) reached++;
+	for (let i = 0; i < items; i++)
+		if (perPhone.has(`+1415555${String(i).padStart(4, '0')}`)) reached++;
 	return {
 		postRequests: posts.length,
 		rejected429: posts.filter((request) => request.status === 429).length,
@@ -284,17 +352,25 @@ async function newestExecution(bench: Bench, workflowId: string, includeData = t
 	const deadline = Date.now() + 60_000;
 	while (Date.now() < deadline) {
 		const listed = await whileUnavailable(() => bench.n8n.listExecutions(workflowId, { limit: 5 }));
-		const newest = listed.filter((execution) => Number(execution.id) > after).sort((a, b) => Number(b.id) - Number(a.id))[0];
+		const newest = listed
+			.filter((execution) => Number(execution.id) > after)
+			.sort((a, b) => Number(b.id) - Number(a.id))[0];
 		if (newest && !['new', 'running', 'waiting'].includes(newest.status)) {
 			bench.lastExecution.set(workflowId, Number(newest.id));
-			return includeData ? await whileUnavailable(() => bench.n8n.getExecution(newest.id, true)) : newest;
+			return includeData
+				? await whileUnavailable(() => bench.n8n.getExecution(newest.id, true))
+				: newest;
 		}
 		await sleep(200);
 	}
 	throw new Error(`no finished execution of ${workflowId} after the webhook call`);
 }
 
-async function callWebhook(bench: Bench, workflow: BenchWorkflow, items: number): Promise<{ status: number; body: string }> {
+async function callWebhook(
+	bench: Bench,
+	workflow: BenchWorkflow,
+	items: number,
+): Promise<{ status: number; body: string }> {
 	for (;;) {
 		const response = await fetch(bench.n8n.webhookUrl(workflow.webhookPath), {
 			method: 'POST',
@@ -317,11 +393,19 @@ function nodeResult(execution: any) {
 	return {
 		nodeMs: Number(target?.executionTime ?? NaN),
 		itemsOut: target?.data?.main?.[0]?.length ?? 0,
-		error: (target?.error?.message ?? execution?.data?.resultData?.error?.message) as string | undefined,
+		error: (target?.error?.message ?? execution?.data?.resultData?.error?.message) as
+			| string
+			| undefined,
 	};
 }
 
-export async function runVariant(bench: Bench, scenario: ScenarioKey, variantKey: string, items: number, run: number): Promise<VariantRun> {
+export async function runVariant(
+	bench: Bench,
+	scenario: ScenarioKey,
+	variantKey: string,
+	items: number,
+	run: number,
+): Promise<VariantRun> {
 	const workflow = bench.workflows.get(variantKey)!;
 	bench.sim.reset();
 	const load = loadAverage();
@@ -356,7 +440,13 @@ export async function runVariant(bench: Bench, scenario: ScenarioKey, variantKey
 }
 
 /** autocannon in a child process: one job per concurrency, the simulator reset before the batch. */
-async function runRaw(bench: Bench, scenario: ScenarioKey, connections: number[], items: number, run: number): Promise<RawRun[]> {
+async function runRaw(
+	bench: Bench,
+	scenario: ScenarioKey,
+	connections: number[],
+	items: number,
+	run: number,
+): Promise<RawRun[]> {
 	bench.sim.reset();
 	const tag = randomBytes(4).toString('hex');
 	const jobs: RawLoadJob[] = connections.map((c) => ({
@@ -369,21 +459,29 @@ async function runRaw(bench: Bench, scenario: ScenarioKey, connections: number[]
 	}));
 	const tsNode = require.resolve('ts-node/register/transpile-only');
 	const output = await new Promise<string>((resolve, reject) => {
-		const child = spawn(process.execPath, ['-r', tsNode, path.join(__dirname, 'raw-load.ts'), JSON.stringify(jobs)], {
-			cwd: ROOT,
-			env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json') },
-			stdio: ['ignore', 'pipe', 'inherit'],
-		});
+		const child = spawn(
+			process.execPath,
+			['-r', tsNode, path.join(__dirname, 'raw-load.ts'), JSON.stringify(jobs)],
+			{
+				cwd: ROOT,
+				env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json') },
+				stdio: ['ignore', 'pipe', 'inherit'],
+			},
+		);
 		let stdout = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
 		child.on('error', reject);
-		child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`raw-load exited with ${code}`))));
+		child.on('close', (code) =>
+			code === 0 ? resolve(stdout) : reject(new Error(`raw-load exited with ${code}`)),
+		);
 	});
 	const line = output.split('\n').find((text) => text.startsWith('RAW_LOAD '));
 	if (!line) throw new Error(`raw-load printed no result:\n${output}`);
 	const results = JSON.parse(line.slice('RAW_LOAD '.length)) as RawLoadResult[];
 	for (const result of results) {
-		log(`${scenario} raw c=${result.connections} run ${run}: ${result.durationMs.toFixed(0)} ms, ${result.ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors`);
+		log(
+			`${scenario} raw c=${result.connections} run ${run}: ${result.durationMs.toFixed(0)} ms, ${result.ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors`,
+		);
 	}
 	return results.map((result) => ({ ...result, scenario, run }));
 }
@@ -407,7 +505,12 @@ function requireServerPid(install: N8nInstall, n8n: N8nServer): number {
 }
 
 /** Peak memory of one execution of `items` items; `fresh` restarts the server first, so nothing earlier counts. */
-async function measureRss(bench: Bench, variantKey: string, items: number, fresh: boolean): Promise<RssRun> {
+async function measureRss(
+	bench: Bench,
+	variantKey: string,
+	items: number,
+	fresh: boolean,
+): Promise<RssRun> {
 	if (fresh) await restartServer(bench);
 	await sleep(1_000); // let start-up work settle
 	configureScenario(bench.sim, SCENARIOS[0]);
@@ -440,11 +543,18 @@ async function measureRss(bench: Bench, variantKey: string, items: number, fresh
 // ---------------------------------------------------------------------------------------------
 // Main
 
-export async function setUp(variants: Variant[], expressionEngine: string): Promise<Bench & { signingSecret: string }> {
+export async function setUp(
+	variants: Variant[],
+	expressionEngine: string,
+): Promise<Bench & { signingSecret: string }> {
 	const install = await ensureN8nInstalled(log);
 	const sim = await startSimulator({ autoAdvance: false, failNumbers: [] });
 	// Production (webhook) executions run in the server process, n8n's default for regular mode.
-	const n8n = await N8nServer.create({ install, log, env: { N8N_EXPRESSION_ENGINE: expressionEngine } });
+	const n8n = await N8nServer.create({
+		install,
+		log,
+		env: { N8N_EXPRESSION_ENGINE: expressionEngine },
+	});
 	const signingSecret = `whsec_${randomBytes(24).toString('hex')}`;
 	log('packing and installing the package into n8n');
 	await packAndInstallPackage(install, n8n.userFolder, ROOT);
@@ -454,8 +564,12 @@ export async function setUp(variants: Variant[], expressionEngine: string): Prom
 			{ ...WEBHOOK_CREDENTIAL, type: 'truedyWebhookApi', data: { signingSecret } },
 		]),
 	);
-	const workflows = new Map(variants.map((variant) => [variant.key, throughputWorkflow(variant, sim.baseUrl)]));
-	await withRetries('import:workflow', () => n8n.importWorkflow([...workflows.values()].map((workflow) => workflow.json)));
+	const workflows = new Map(
+		variants.map((variant) => [variant.key, throughputWorkflow(variant, sim.baseUrl)]),
+	);
+	await withRetries('import:workflow', () =>
+		n8n.importWorkflow([...workflows.values()].map((workflow) => workflow.json)),
+	);
 	await n8n.start();
 	// Activating through the public API registers the webhooks at once (publish:workflow is one CLI run per workflow).
 	for (const id of [...workflows.values()].map((workflow) => workflow.id)) {
@@ -481,14 +595,21 @@ async function main(): Promise<void> {
 	const defaultConcurrency = nodeDefaultConcurrency();
 	const variants = buildVariants(options, defaultConcurrency);
 	const before = conditions();
-	log(`machine: ${JSON.stringify(machineInfo())}; other n8n processes: ${before.otherN8nProcesses}; load ${before.loadAverage.toFixed(2)}`);
+	log(
+		`machine: ${JSON.stringify(machineInfo())}; other n8n processes: ${before.otherN8nProcesses}; load ${before.loadAverage.toFixed(2)}`,
+	);
 
 	const bench = await setUp(variants, options.expressionEngine);
 	const results: BenchResults = {
 		startedAt: new Date(started).toISOString(),
 		finishedAt: '',
 		wallMs: 0,
-		machine: { ...machineInfo(), node: await nodeVersion(bench.install.node24Bin), benchNode: process.version, n8n: bench.install.n8nVersion },
+		machine: {
+			...machineInfo(),
+			node: await nodeVersion(bench.install.node24Bin),
+			benchNode: process.version,
+			n8n: bench.install.n8nVersion,
+		},
 		options: {
 			runs: options.runs,
 			items: options.items,
@@ -518,7 +639,10 @@ async function main(): Promise<void> {
 		// Sets the last seen execution of each workflow (none yet) and creates the public API key.
 		for (const workflow of bench.workflows.values()) {
 			const listed = await allExecutions(bench.n8n, workflow.id, false);
-			bench.lastExecution.set(workflow.id, Math.max(0, ...listed.map((execution) => Number(execution.id))));
+			bench.lastExecution.set(
+				workflow.id,
+				Math.max(0, ...listed.map((execution) => Number(execution.id))),
+			);
 		}
 		// n8n's own floor (Webhook + Code, no node under test) on the fresh server; the two nodes get a restart each at the end.
 		if (options.rss) {
@@ -528,7 +652,8 @@ async function main(): Promise<void> {
 		if (options.throughput) {
 			// One full-size warm-up execution each (not counted): the first large run of a node is markedly slower.
 			configureScenario(bench.sim, SCENARIOS[0]);
-			for (const key of ['place-default', 'http-default']) await runVariant(bench, 'fast', key, options.items, 0);
+			for (const key of ['place-default', 'http-default'])
+				await runVariant(bench, 'fast', key, options.items, 0);
 			const best: Partial<Record<ScenarioKey, string>> = {};
 			for (let run = 1; run <= options.runs; run++) {
 				const full = run === 1;
@@ -540,13 +665,32 @@ async function main(): Promise<void> {
 					// The simulator's raw capacity hardly varies between runs: measured in run 1 only.
 					if (scenario.key === 'fast' && full) {
 						const connections = [1, defaultConcurrency, ...options.concurrencies];
-						results.raw.push(...(await runRaw(bench, scenario.key, [...new Set([...connections, options.items])].sort((a, b) => a - b), options.items, run)));
+						results.raw.push(
+							...(await runRaw(
+								bench,
+								scenario.key,
+								[...new Set([...connections, options.items])].sort((a, b) => a - b),
+								options.items,
+								run,
+							)),
+						);
 					}
 					if (scenario.key === 'latency' && full) {
-						const connections = [defaultConcurrency, ...options.concurrencies].filter((c) => c >= MIN_LATENCY_SWEEP);
-						results.raw.push(...(await runRaw(bench, scenario.key, [...new Set([...connections, options.items])].sort((a, b) => a - b), options.items, run)));
+						const connections = [defaultConcurrency, ...options.concurrencies].filter(
+							(c) => c >= MIN_LATENCY_SWEEP,
+						);
+						results.raw.push(
+							...(await runRaw(
+								bench,
+								scenario.key,
+								[...new Set([...connections, options.items])].sort((a, b) => a - b),
+								options.items,
+								run,
+							)),
+						);
 					}
-					if (full && scenario.key !== 'ratelimit') best[scenario.key] = fastestPlace(results.runs, scenario.key);
+					if (full && scenario.key !== 'ratelimit')
+						best[scenario.key] = fastestPlace(results.runs, scenario.key);
 				}
 				save();
 			}
@@ -565,7 +709,9 @@ async function main(): Promise<void> {
 	if (options.trigger) {
 		results.triggerComparison = [];
 		for (const engine of options.triggerEngines) {
-			results.triggerComparison.push(await runTriggerComparison(engine, triggerBenchOptions(options)));
+			results.triggerComparison.push(
+				await runTriggerComparison(engine, triggerBenchOptions(options)),
+			);
 			save();
 		}
 	}
@@ -592,18 +738,33 @@ async function triggerOnly(options: BenchOptions, started: number): Promise<void
 	const json = path.join(os.tmpdir(), `truedy-bench-trigger-${Date.now()}.json`);
 	for (const engine of options.triggerEngines) {
 		comparisons.push(await runTriggerComparison(engine, triggerBenchOptions(options)));
-		fs.writeFileSync(json, JSON.stringify({ startedAt: new Date(started).toISOString(), triggerComparison: comparisons }, null, 2));
+		fs.writeFileSync(
+			json,
+			JSON.stringify(
+				{ startedAt: new Date(started).toISOString(), triggerComparison: comparisons },
+				null,
+				2,
+			),
+		);
 	}
 	log(`raw results: ${json}`);
 	writeTriggerSection(comparisons as NonNullable<BenchResults['triggerComparison']>, started);
 	log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-function writeTriggerSection(comparisons: NonNullable<BenchResults['triggerComparison']>, started: number): void {
+function writeTriggerSection(
+	comparisons: NonNullable<BenchResults['triggerComparison']>,
+	started: number,
+): void {
 	const file = path.join(DOCS, 'benchmarks.md');
 	const page = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
 	const section = renderTriggerComparison(comparisons);
-	section.splice(1, 0, '', `Measured by \`npm run bench -- --only trigger\` on ${new Date(started).toISOString().slice(0, 10)} (${((Date.now() - started) / 60_000).toFixed(1)} min).`);
+	section.splice(
+		1,
+		0,
+		'',
+		`Measured by \`npm run bench -- --only trigger\` on ${new Date(started).toISOString().slice(0, 10)} (${((Date.now() - started) / 60_000).toFixed(1)} min).`,
+	);
 	fs.writeFileSync(file, spliceTriggerSection(page, section));
 	log(`wrote the trigger section of ${file}`);
 }

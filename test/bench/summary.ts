@@ -98,15 +98,23 @@ export function summarize(results: BenchResults): Summary {
 			runs: runs.length,
 		};
 	});
-	const get = (scenario: ScenarioKey, variant: string) => variants.find((v) => v.scenario === scenario && v.variant === variant);
+	const get = (scenario: ScenarioKey, variant: string) =>
+		variants.find((v) => v.scenario === scenario && v.variant === variant);
 	return {
 		variants,
 		raw,
 		get,
-		rawAt: (scenario, connections) => raw.find((r) => r.scenario === scenario && r.connections === connections),
+		rawAt: (scenario, connections) =>
+			raw.find((r) => r.scenario === scenario && r.connections === connections),
 		bestPlace: (scenario) =>
 			variants
-				.filter((v) => v.scenario === scenario && v.variant.startsWith('place-') && v.variant !== 'place-c1' && v.succeeded === v.runs)
+				.filter(
+					(v) =>
+						v.scenario === scenario &&
+						v.variant.startsWith('place-') &&
+						v.variant !== 'place-c1' &&
+						v.succeeded === v.runs,
+				)
 				.sort((a, b) => b.itemsPerSec - a.itemsPerSec)[0],
 		concurrencyOf,
 	};

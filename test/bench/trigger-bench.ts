@@ -18,7 +18,11 @@ import { randomBytes } from 'crypto';
 import os from 'os';
 import path from 'path';
 
-import { DEDUPE_LIMITS, DeliveryDeduper, PERSISTED_PROPERTY } from '../../nodes/Truedy/trigger/dedupe';
+import {
+	DEDUPE_LIMITS,
+	DeliveryDeduper,
+	PERSISTED_PROPERTY,
+} from '../../nodes/Truedy/trigger/dedupe';
 import { writeWorkflowStaticData } from '../e2e/n8n-db';
 import { ensureN8nInstalled, N8nServer, packAndInstallPackage } from '../e2e/n8n-server';
 import { ServerProfiler, type ProfileSummary } from './cpu-profile';
@@ -56,15 +60,27 @@ export function fullStoreStaticData(now = Date.now()): Record<string, unknown> {
 	const nodeData: Record<string, unknown> = {};
 	const spanMs = 20 * 60 * 60 * 1000;
 	for (let i = 0; i < DEDUPE_LIMITS.maxKeys; i++) {
-		deduper.claim('bench', `call.ended|event:preloaded_${i}`, nodeData as any, now - spanMs + Math.floor((i * spanMs) / DEDUPE_LIMITS.maxKeys));
+		deduper.claim(
+			'bench',
+			`call.ended|event:preloaded_${i}`,
+			nodeData as any,
+			now - spanMs + Math.floor((i * spanMs) / DEDUPE_LIMITS.maxKeys),
+		);
 	}
-	return JSON.parse(JSON.stringify({ [`node:${TRIGGER_NODE}`]: { [PERSISTED_PROPERTY]: nodeData[PERSISTED_PROPERTY] } }));
+	return JSON.parse(
+		JSON.stringify({
+			[`node:${TRIGGER_NODE}`]: { [PERSISTED_PROPERTY]: nodeData[PERSISTED_PROPERTY] },
+		}),
+	);
 }
 
 function merge(parts: TriggerResult[]): TriggerResult {
-	const sum = (pick: (part: TriggerResult) => number) => parts.reduce((total, part) => total + pick(part), 0);
+	const sum = (pick: (part: TriggerResult) => number) =>
+		parts.reduce((total, part) => total + pick(part), 0);
 	const statuses: Record<string, number> = {};
-	for (const part of parts) for (const [status, count] of Object.entries(part.ackStatuses)) statuses[status] = (statuses[status] ?? 0) + count;
+	for (const part of parts)
+		for (const [status, count] of Object.entries(part.ackStatuses))
+			statuses[status] = (statuses[status] ?? 0) + count;
 	return triggerResult({
 		deliveries: sum((part) => part.deliveries),
 		concurrency: parts[0].concurrency,
@@ -88,12 +104,19 @@ function merge(parts: TriggerResult[]): TriggerResult {
  */
 export function engineEnv(spec: string): Record<string, string> {
 	const [engine, ...flags] = spec.split('+');
-	if (!['vm', 'quickjs', 'legacy'].includes(engine) || flags.some((flag) => flag !== 'lazy')) throw new Error(`unknown engine spec ${spec}`);
-	return { N8N_EXPRESSION_ENGINE: engine, ...(flags.includes('lazy') ? { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } : {}) };
+	if (!['vm', 'quickjs', 'legacy'].includes(engine) || flags.some((flag) => flag !== 'lazy'))
+		throw new Error(`unknown engine spec ${spec}`);
+	return {
+		N8N_EXPRESSION_ENGINE: engine,
+		...(flags.includes('lazy') ? { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } : {}),
+	};
 }
 
 /** One server with `engine`, every workflow of the comparison, the loads, and the server disposed. */
-export async function runTriggerComparison(engine: string, options: TriggerBenchOptions): Promise<TriggerComparison> {
+export async function runTriggerComparison(
+	engine: string,
+	options: TriggerBenchOptions,
+): Promise<TriggerComparison> {
 	const { log } = options;
 	const install = await ensureN8nInstalled(log);
 	const n8n = await N8nServer.create({ install, log, env: engineEnv(engine) });
@@ -101,25 +124,38 @@ export async function runTriggerComparison(engine: string, options: TriggerBench
 	const loadBefore = loadAverage();
 	try {
 		await packAndInstallPackage(install, n8n.userFolder, ROOT);
-		await withRetries('import:credentials', () => n8n.importCredentials([{ ...WEBHOOK_CREDENTIAL, type: 'truedyWebhookApi', data: { signingSecret: secret } }]));
+		await withRetries('import:credentials', () =>
+			n8n.importCredentials([
+				{ ...WEBHOOK_CREDENTIAL, type: 'truedyWebhookApi', data: { signingSecret: secret } },
+			]),
+		);
 		const truedyKeys = options.variants ? ['', 'v1', 'full'] : [''];
 		const workflows = [
 			...truedyKeys.map((key) => triggerWorkflow({ key, typeVersion: key === 'v1' ? 1 : 1.1 })),
 			plainWebhookWorkflow(),
 		];
 		await withRetries('import:workflow', () => n8n.importWorkflow(workflows));
-		if (options.variants) writeWorkflowStaticData(n8n, triggerWorkflowId('full'), fullStoreStaticData());
+		if (options.variants)
+			writeWorkflowStaticData(n8n, triggerWorkflowId('full'), fullStoreStaticData());
 		await n8n.start();
-		for (const workflow of workflows) await whileUnavailable(() => n8n.api('POST', `/workflows/${workflow.id}/activate`));
+		for (const workflow of workflows)
+			await whileUnavailable(() => n8n.api('POST', `/workflows/${workflow.id}/activate`));
 		const serverPid = findN8nServerPid(install.n8nBin, n8n.userFolder);
 		if (!serverPid) throw new Error('could not find the n8n server process');
 		await sleep(2_000);
 
-		const load = (key: 'webhook' | 'truedy' | 'truedy-v1' | 'truedy-full', deliveries: number, tag: string) => {
+		const load = (
+			key: 'webhook' | 'truedy' | 'truedy-v1' | 'truedy-full',
+			deliveries: number,
+			tag: string,
+		) => {
 			const truedyKey = key === 'truedy' ? '' : key.replace('truedy-', '');
 			return runTriggerLoad({
 				n8n,
-				url: key === 'webhook' ? n8n.webhookUrl(PLAIN_WEBHOOK_PATH) : n8n.webhookUrl(`${triggerWebhookId(truedyKey)}/webhook`),
+				url:
+					key === 'webhook'
+						? n8n.webhookUrl(PLAIN_WEBHOOK_PATH)
+						: n8n.webhookUrl(`${triggerWebhookId(truedyKey)}/webhook`),
 				secret,
 				workflowId: key === 'webhook' ? PLAIN_WEBHOOK_WORKFLOW_ID : triggerWorkflowId(truedyKey),
 				eventIdOf: key === 'webhook' ? plainWebhookEventId : triggerEventId,
@@ -145,7 +181,10 @@ export async function runTriggerComparison(engine: string, options: TriggerBench
 		const t1 = await load('truedy', half, 't1');
 		const t2 = await load('truedy', options.deliveries - half, 't2');
 		const w2 = await load('webhook', options.deliveries - half, 'w2');
-		const results: Record<string, TriggerResult> = { webhook: merge([w1, w2]), truedy: merge([t1, t2]) };
+		const results: Record<string, TriggerResult> = {
+			webhook: merge([w1, w2]),
+			truedy: merge([t1, t2]),
+		};
 		summary('webhook', results.webhook);
 		summary('truedy', results.truedy);
 		if (options.variants) {
@@ -162,9 +201,17 @@ export async function runTriggerComparison(engine: string, options: TriggerBench
 				const profiler = new ServerProfiler(serverPid, install.node24Bin);
 				await profiler.start();
 				await load(key, options.profileDeliveries, `p${key.slice(0, 1)}`);
-				const file = path.join(os.tmpdir(), `truedy-bench-${engine}-${key}-${Date.now()}.cpuprofile`);
+				const file = path.join(
+					os.tmpdir(),
+					`truedy-bench-${engine}-${key}-${Date.now()}.cpuprofile`,
+				);
 				profiles[key] = { ...(await profiler.stop(file)), deliveries: options.profileDeliveries };
-				log(`[${engine}] profile of ${key}: ${file}; top: ${profiles[key].top.slice(0, 5).map((f) => `${f.frame} ${f.selfPercent.toFixed(1)}%`).join('; ')}`);
+				log(
+					`[${engine}] profile of ${key}: ${file}; top: ${profiles[key].top
+						.slice(0, 5)
+						.map((f) => `${f.frame} ${f.selfPercent.toFixed(1)}%`)
+						.join('; ')}`,
+				);
 			}
 		}
 		for (const result of Object.values(results)) delete result.ackMs; // merged already; keeps the JSON small

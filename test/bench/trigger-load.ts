@@ -16,11 +16,11 @@ import type { TriggerResult } from './results';
 import { AGENT_ID, TRIGGER_NODE } from './workflows';
 
 /** Event id of the delivery an execution of the Truedy Trigger workflow handled. */
-export const triggerEventId = (execution: any): unknown => execution.data?.resultData?.runData?.[TRIGGER_NODE]?.[0]?.data?.main?.[0]?.[0]?.json?.eventId;
+export const triggerEventId = (execution: any): unknown =>
+	execution.data?.resultData?.runData?.[TRIGGER_NODE]?.[0]?.data?.main?.[0]?.[0]?.json?.eventId;
 /** Event id of the delivery an execution of the plain Webhook workflow received. */
 export const plainWebhookEventId = (execution: any): unknown =>
 	execution.data?.resultData?.runData?.Webhook?.[0]?.data?.main?.[0]?.[0]?.json?.body?.data?.id;
-
 
 /** A call that ended a minute ago, answered, with a made-up summary. */
 function endedCall(index: number, tag: string): SimCall {
@@ -62,13 +62,23 @@ interface ExecutionPage {
 }
 
 /** Every execution of the workflow (all pages), optionally with run data. */
-export async function allExecutions(n8n: N8nServer, workflowId: string, includeData: boolean): Promise<ExecutionPage['data']> {
+export async function allExecutions(
+	n8n: N8nServer,
+	workflowId: string,
+	includeData: boolean,
+): Promise<ExecutionPage['data']> {
 	const all: ExecutionPage['data'] = [];
 	let cursor: string | undefined;
 	for (;;) {
-		const query = new URLSearchParams({ workflowId, limit: '250', includeData: String(includeData) });
+		const query = new URLSearchParams({
+			workflowId,
+			limit: '250',
+			includeData: String(includeData),
+		});
 		if (cursor) query.set('cursor', cursor);
-		const page = await whileUnavailable(() => n8n.api<ExecutionPage>('GET', `/executions?${query.toString()}`));
+		const page = await whileUnavailable(() =>
+			n8n.api<ExecutionPage>('GET', `/executions?${query.toString()}`),
+		);
 		all.push(...page.data);
 		if (!page.nextCursor || page.data.length === 0) return all;
 		cursor = page.nextCursor;
@@ -90,8 +100,11 @@ export async function runTriggerLoad(options: {
 	serverPid?: number;
 	log: (line: string) => void;
 }): Promise<TriggerResult> {
-	const { n8n, url, secret, workflowId, eventIdOf, deliveries, concurrency, tag, serverPid, log } = options;
-	const before = new Set((await allExecutions(n8n, workflowId, false)).map((execution) => execution.id));
+	const { n8n, url, secret, workflowId, eventIdOf, deliveries, concurrency, tag, serverPid, log } =
+		options;
+	const before = new Set(
+		(await allExecutions(n8n, workflowId, false)).map((execution) => execution.id),
+	);
 	const ackMs: number[] = [];
 	const statuses: Record<string, number> = {};
 	const eventIds: string[] = [];
@@ -112,7 +125,11 @@ export async function runTriggerLoad(options: {
 			let status = 'network error';
 			try {
 				for (;;) {
-					const result = await deliverWebhook(url, envelope, { secret, headerSpelling: 'Truedy', timeoutMs: 30_000 });
+					const result = await deliverWebhook(url, envelope, {
+						secret,
+						headerSpelling: 'Truedy',
+						timeoutMs: 30_000,
+					});
 					status = String(result.status);
 					// The trigger's "busy" 503 (n8n's saves are behind) asks for a retry, as Truedy would do.
 					if (result.status === 503 && result.body.includes('saves_behind')) {
@@ -120,7 +137,8 @@ export async function runTriggerLoad(options: {
 						await sleep(1_000);
 						continue;
 					}
-					if ((result.status < 200 || result.status > 299) && errorSamples.length < 5) errorSamples.push(`${result.status} ${result.body.slice(0, 200)}`);
+					if ((result.status < 200 || result.status > 299) && errorSamples.length < 5)
+						errorSamples.push(`${result.status} ${result.body.slice(0, 200)}`);
 					break;
 				}
 			} catch (error) {
@@ -136,7 +154,9 @@ export async function runTriggerLoad(options: {
 	const acknowledged = Object.entries(statuses)
 		.filter(([status]) => /^2\d\d$/.test(status))
 		.reduce((sum, [, count]) => sum + count, 0);
-	log(`${workflowId}: ${deliveries} deliveries in ${durationMs} ms, acknowledged ${acknowledged} (${JSON.stringify(statuses)})`);
+	log(
+		`${workflowId}: ${deliveries} deliveries in ${durationMs} ms, acknowledged ${acknowledged} (${JSON.stringify(statuses)})`,
+	);
 
 	// Wait until the executions stop growing (or all are there and finished).
 	let executions: ExecutionPage['data'] = [];
@@ -144,8 +164,12 @@ export async function runTriggerLoad(options: {
 	let stableSince = Date.now();
 	const deadline = Date.now() + 180_000;
 	while (Date.now() < deadline) {
-		executions = (await allExecutions(n8n, workflowId, false)).filter((execution) => !before.has(execution.id));
-		const finished = executions.filter((execution) => !['new', 'running', 'waiting'].includes(execution.status));
+		executions = (await allExecutions(n8n, workflowId, false)).filter(
+			(execution) => !before.has(execution.id),
+		);
+		const finished = executions.filter(
+			(execution) => !['new', 'running', 'waiting'].includes(execution.status),
+		);
 		if (finished.length >= deliveries) break;
 		if (executions.length !== lastCount) {
 			lastCount = executions.length;
@@ -155,7 +179,9 @@ export async function runTriggerLoad(options: {
 		}
 		await sleep(500);
 	}
-	const withData = (await allExecutions(n8n, workflowId, true)).filter((execution) => !before.has(execution.id));
+	const withData = (await allExecutions(n8n, workflowId, true)).filter(
+		(execution) => !before.has(execution.id),
+	);
 	const seen = new Map<string, number>();
 	for (const execution of withData) {
 		const eventId = eventIdOf(execution);

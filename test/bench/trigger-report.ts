@@ -9,8 +9,10 @@ import type { TriggerComparison, TriggerResult } from './results';
 
 export const TRIGGER_SECTION_HEADING = '## Call Ended trigger under load';
 
-const num = (value: number | undefined, digits = 0): string => (value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
-const seconds = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'n/a');
+const num = (value: number | undefined, digits = 0): string =>
+	value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
+const seconds = (ms: number): string =>
+	Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'n/a';
 
 const LABELS: Record<string, string> = {
 	webhook: "n8n's Webhook node",
@@ -23,7 +25,8 @@ function row(engine: string, key: string, r: TriggerResult): string {
 	return `| ${engine} | ${LABELS[key] ?? key} | ${r.deliveries} | ${r.acknowledged} | ${key === 'webhook' ? '–' : (r.busyAnswers ?? 0)} | ${r.executionsStarted} | ${r.lostDeliveries} | ${r.duplicateExecutions} | ${seconds(r.ackP50Ms)} | ${seconds(r.ackP99Ms)} | ${num(r.deliveriesPerSecond, 1)} | ${num(r.cpuMsPerDelivery, 1)} |`;
 }
 
-const ratio = (a: number | undefined, b: number | undefined) => (a && b && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a');
+const ratio = (a: number | undefined, b: number | undefined) =>
+	a && b && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a';
 
 function profileTable(engine: string, key: string, profile: ProfileSummary): string[] {
 	return [
@@ -31,11 +34,18 @@ function profileTable(engine: string, key: string, profile: ProfileSummary): str
 		'',
 		'| Self time | Frame |',
 		'|---:|---|',
-		...profile.top.slice(0, 8).map((frame) => `| ${num(frame.selfPercent, 1)}% | \`${frame.frame.replace(/\|/g, '\\|')}\` |`),
+		...profile.top
+			.slice(0, 8)
+			.map(
+				(frame) => `| ${num(frame.selfPercent, 1)}% | \`${frame.frame.replace(/\|/g, '\\|')}\` |`,
+			),
 		'',
 		'| Inclusive (a frame of the group on the stack) | Share | ms per delivery |',
 		'|---|---:|---:|',
-		...profile.inclusive.map((group) => `| ${group.name} | ${num(group.percent, 1)}% | ${profile.deliveries ? num((group.percent / 100) * (profile.durationMs / profile.deliveries), 1) : 'n/a'} |`),
+		...profile.inclusive.map(
+			(group) =>
+				`| ${group.name} | ${num(group.percent, 1)}% | ${profile.deliveries ? num((group.percent / 100) * (profile.durationMs / profile.deliveries), 1) : 'n/a'} |`,
+		),
 		'',
 	];
 }
@@ -70,8 +80,10 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 		const full = c.results['truedy-full'];
 		if (!t || !w) continue;
 		let text = `- **${c.engine}**: Truedy Trigger ack p50 ${seconds(t.ackP50Ms)} vs ${seconds(w.ackP50Ms)} (${ratio(t.ackP50Ms, w.ackP50Ms)}), p99 ${seconds(t.ackP99Ms)} vs ${seconds(w.ackP99Ms)}, ${num(t.deliveriesPerSecond, 1)} vs ${num(w.deliveriesPerSecond, 1)} deliveries/s, ${num(t.cpuMsPerDelivery, 1)} vs ${num(w.cpuMsPerDelivery, 1)} ms of server CPU per delivery.`;
-		if (v1) text += ` At typeVersion 1: ${num(v1.cpuMsPerDelivery, 1)} ms per delivery, p50 ${seconds(v1.ackP50Ms)}.`;
-		if (full) text += ` With 20,000 keys saved: ${num(full.cpuMsPerDelivery, 1)} ms per delivery (${num((full.cpuMsPerDelivery ?? NaN) - (t.cpuMsPerDelivery ?? NaN), 1)} ms for loading, merging and saving the dedupe store), p50 ${seconds(full.ackP50Ms)}.`;
+		if (v1)
+			text += ` At typeVersion 1: ${num(v1.cpuMsPerDelivery, 1)} ms per delivery, p50 ${seconds(v1.ackP50Ms)}.`;
+		if (full)
+			text += ` With 20,000 keys saved: ${num(full.cpuMsPerDelivery, 1)} ms per delivery (${num((full.cpuMsPerDelivery ?? NaN) - (t.cpuMsPerDelivery ?? NaN), 1)} ms for loading, merging and saving the dedupe store), p50 ${seconds(full.ackP50Ms)}.`;
 		bullets.push(text);
 	}
 	lines.push(...bullets, '');
@@ -84,7 +96,8 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 			'',
 		);
 		for (const c of profiled) {
-			for (const [key, profile] of Object.entries(c.profiles!)) lines.push(...profileTable(c.engine, key, profile));
+			for (const [key, profile] of Object.entries(c.profiles!))
+				lines.push(...profileTable(c.engine, key, profile));
 		}
 	}
 	return lines;

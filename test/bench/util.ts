@@ -1,7 +1,8 @@
 /* eslint-disable */
 /** Small helpers shared by the benchmark files. */
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+	new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Retries an n8n API call while the server answers 503. n8n 2.41 marks SQLite "not ready" when
@@ -22,13 +23,20 @@ export async function whileUnavailable<T>(work: () => Promise<T>, timeoutMs = 12
 }
 
 /** CLI imports can die with SIGSEGV at exit under the vm expression engine (see the harness notes); they are idempotent, so retry. */
-export async function withRetries<T>(what: string, work: () => Promise<T>, tries = 3, log = (line: string) => process.stderr.write(`${line}\n`)): Promise<T> {
+export async function withRetries<T>(
+	what: string,
+	work: () => Promise<T>,
+	tries = 3,
+	log = (line: string) => process.stderr.write(`${line}\n`),
+): Promise<T> {
 	for (let attempt = 1; ; attempt++) {
 		try {
 			return await work();
 		} catch (error) {
 			if (attempt >= tries) throw error;
-			log(`${what} failed (attempt ${attempt}), retrying: ${(error as Error).message.split('\n')[0]}`);
+			log(
+				`${what} failed (attempt ${attempt}), retrying: ${(error as Error).message.split('\n')[0]}`,
+			);
 		}
 	}
 }

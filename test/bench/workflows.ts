@@ -120,7 +120,13 @@ export function throughputWorkflow(variant: Variant, baseUrl: string): BenchWork
 			typeVersion: 2,
 			position: [0, 0],
 			webhookId: uuidFrom(`${variant.key}:webhookId`),
-			parameters: { httpMethod: 'POST', path: webhookPath, responseMode: 'lastNode', responseData: 'noData', options: {} },
+			parameters: {
+				httpMethod: 'POST',
+				path: webhookPath,
+				responseMode: 'lastNode',
+				responseData: 'noData',
+				options: {},
+			},
 		},
 		{
 			id: uuidFrom(`${variant.key}:leads`),
@@ -135,7 +141,9 @@ export function throughputWorkflow(variant: Variant, baseUrl: string): BenchWork
 		Webhook: { main: [[{ node: LEADS_NODE, type: 'main', index: 0 }]] },
 	};
 	if (variant.kind !== 'baseline') {
-		nodes.push(variant.kind === 'place' ? placeCallNode(variant) : httpRequestNode(variant, baseUrl));
+		nodes.push(
+			variant.kind === 'place' ? placeCallNode(variant) : httpRequestNode(variant, baseUrl),
+		);
 		connections[LEADS_NODE] = { main: [[{ node: TARGET_NODE, type: 'main', index: 0 }]] };
 	}
 	return {
@@ -143,7 +151,15 @@ export function throughputWorkflow(variant: Variant, baseUrl: string): BenchWork
 		name: `Bench: ${variant.label}`,
 		webhookPath,
 		variant,
-		json: { id, name: `Bench: ${variant.label}`, active: false, nodes, connections, settings: { executionOrder: 'v1' }, pinData: {} },
+		json: {
+			id,
+			name: `Bench: ${variant.label}`,
+			active: false,
+			nodes,
+			connections,
+			settings: { executionOrder: 'v1' },
+			pinData: {},
+		},
 	};
 }
 
@@ -183,7 +199,14 @@ export function triggerWorkflow(options: TriggerWorkflowOptions = {}): Record<st
 				typeVersion: options.typeVersion ?? 1.1,
 				position: [0, 0],
 				webhookId: triggerWebhookId(key),
-				parameters: { events: ['call.ended'], verifySignature: true, resolveCall: false, fetchCallDetails: false, filters: {}, options: {} },
+				parameters: {
+					events: ['call.ended'],
+					verifySignature: true,
+					resolveCall: false,
+					fetchCallDetails: false,
+					filters: {},
+					options: {},
+				},
 				credentials: { truedyWebhookApi: WEBHOOK_CREDENTIAL },
 			},
 			{
@@ -219,7 +242,12 @@ export function plainWebhookWorkflow(): Record<string, unknown> {
 				typeVersion: 2,
 				position: [0, 0],
 				webhookId: uuidFrom('plain-webhook:webhookId'),
-				parameters: { httpMethod: 'POST', path: PLAIN_WEBHOOK_PATH, responseMode: 'onReceived', options: { responseCode: { values: { responseCode: 204 } } } },
+				parameters: {
+					httpMethod: 'POST',
+					path: PLAIN_WEBHOOK_PATH,
+					responseMode: 'onReceived',
+					options: { responseCode: { values: { responseCode: 204 } } },
+				},
 			},
 			{
 				id: uuidFrom('plain-webhook:noop'),

@@ -30,7 +30,9 @@ let chromiumPromise: Promise<string> | undefined;
  * Runs install-chromium.sh (apt-get install chromium when it is missing; under 1 s when present)
  * and returns the chromium executable. `$TRUEDY_CHROMIUM` names another binary. Memoized.
  */
-export function ensureChromium(log: (line: string) => void = (line) => process.stderr.write(`[chromium] ${line}\n`)): Promise<string> {
+export function ensureChromium(
+	log: (line: string) => void = (line) => process.stderr.write(`[chromium] ${line}\n`),
+): Promise<string> {
 	chromiumPromise ??= new Promise<string>((resolve, reject) => {
 		const child = spawn('bash', [INSTALL_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
 		let result: string | undefined;
@@ -67,7 +69,11 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
 }
 
 /** Logs in through n8n's sign-in form and waits until the app has left /signin. */
-export async function signIn(page: Page, baseUrl: string, owner: { email: string; password: string }): Promise<void> {
+export async function signIn(
+	page: Page,
+	baseUrl: string,
+	owner: { email: string; password: string },
+): Promise<void> {
 	await page.goto(`${baseUrl}/signin`, { waitUntil: 'domcontentloaded' });
 	const email = page.locator('input[name="emailOrLdapLoginId"]');
 	await email.waitFor({ state: 'visible', timeout: 60_000 });
@@ -81,7 +87,13 @@ export interface CanvasNodeView {
 	name: string;
 	type: string;
 	/** The node icon's <img> (absent when n8n fell back to a generic icon). */
-	icon?: { src: string; currentSrc: string; complete: boolean; naturalWidth: number; naturalHeight: number };
+	icon?: {
+		src: string;
+		currentSrc: string;
+		complete: boolean;
+		naturalWidth: number;
+		naturalHeight: number;
+	};
 	subtitle: string;
 }
 
@@ -112,7 +124,12 @@ export async function canvasNodes(page: Page): Promise<CanvasNodeView[]> {
  * Opens a workflow in the editor and waits until the canvas shows `nodeNames` with every node icon
  * image loaded (complete, non-zero size).
  */
-export async function openWorkflow(page: Page, baseUrl: string, workflowId: string, nodeNames: string[]): Promise<void> {
+export async function openWorkflow(
+	page: Page,
+	baseUrl: string,
+	workflowId: string,
+	nodeNames: string[],
+): Promise<void> {
 	await page.goto(`${baseUrl}/workflow/${workflowId}`, { waitUntil: 'domcontentloaded' });
 	await page.waitForFunction(
 		(names: string[]) => {
@@ -131,5 +148,7 @@ export async function openWorkflow(page: Page, baseUrl: string, workflowId: stri
 /** Double-clicks a canvas node and waits for its parameters panel. */
 export async function openNodeDetails(page: Page, nodeName: string): Promise<void> {
 	await page.locator(`[data-test-id="canvas-node"][data-node-name="${nodeName}"]`).dblclick();
-	await page.locator('[data-test-id="ndv"] [data-test-id="node-parameters"]').waitFor({ state: 'visible', timeout: 30_000 });
+	await page
+		.locator('[data-test-id="ndv"] [data-test-id="node-parameters"]')
+		.waitFor({ state: 'visible', timeout: 30_000 });
 }

@@ -51,8 +51,12 @@ export class Timings {
 	}
 
 	print(file: string): void {
-		const lines = this.entries.map(([label, ms]) => `  ${label.padEnd(48)} ${(ms / 1000).toFixed(1)} s`);
-		process.stderr.write(`[e2e timings] ${file} (${((Date.now() - this.started) / 1000).toFixed(1)} s in this file)\n${lines.join('\n')}\n`);
+		const lines = this.entries.map(
+			([label, ms]) => `  ${label.padEnd(48)} ${(ms / 1000).toFixed(1)} s`,
+		);
+		process.stderr.write(
+			`[e2e timings] ${file} (${((Date.now() - this.started) / 1000).toFixed(1)} s in this file)\n${lines.join('\n')}\n`,
+		);
 	}
 }
 
@@ -62,7 +66,10 @@ export function e2eLog(prefix: string): (line: string) => void {
 }
 
 /** The first item the Truedy Trigger node emitted in an execution (fetched with its data). */
-export function triggerItem(execution: ExecutionSummary, nodeName = 'Truedy Trigger'): Record<string, any> | undefined {
+export function triggerItem(
+	execution: ExecutionSummary,
+	nodeName = 'Truedy Trigger',
+): Record<string, any> | undefined {
 	return (execution as any).data?.resultData?.runData?.[nodeName]?.[0]?.data?.main?.[0]?.[0]?.json;
 }
 
@@ -77,26 +84,42 @@ export async function executionBaseline(n8n: N8nServer, workflowId: string): Pro
 }
 
 /** Places a call through the simulator's public API, the way any Truedy client would. */
-export async function placeSimulatorCall(simulator: TruedySimulator, phone = '+14155550123'): Promise<SimCall> {
+export async function placeSimulatorCall(
+	simulator: TruedySimulator,
+	phone = '+14155550123',
+): Promise<SimCall> {
 	const response = await fetch(`${simulator.baseUrl}/calls`, {
 		method: 'POST',
 		headers: { authorization: `Bearer ${simulator.apiKey}`, 'content-type': 'application/json' },
-		body: JSON.stringify({ agent_id: SIM_AGENTS.active, phone_number: phone, variables: { first_name: 'Sarah' } }),
+		body: JSON.stringify({
+			agent_id: SIM_AGENTS.active,
+			phone_number: phone,
+			variables: { first_name: 'Sarah' },
+		}),
 	});
-	if (response.status !== 201) throw new Error(`POST /calls: HTTP ${response.status} ${await response.text()}`);
+	if (response.status !== 201)
+		throw new Error(`POST /calls: HTTP ${response.status} ${await response.text()}`);
 	const { data } = (await response.json()) as { data: { id: string } };
 	return simulator.calls.get(data.id)!;
 }
 
 /** The simulator's first delivery of `event` for a call, once the receiver has answered it. */
-export function deliveryFor(simulator: TruedySimulator, callId: string, event = 'call.ended'): Promise<DeliveryRecord> {
+export function deliveryFor(
+	simulator: TruedySimulator,
+	callId: string,
+	event = 'call.ended',
+): Promise<DeliveryRecord> {
 	return eventually(`the simulator's ${event} delivery for ${callId}`, () =>
-		simulator.webhookDeliveries.find((delivery) => delivery.callId === callId && delivery.event === event),
+		simulator.webhookDeliveries.find(
+			(delivery) => delivery.callId === callId && delivery.event === event,
+		),
 	);
 }
 
 /** Places a call and ends it at once (the simulator then delivers a signed call.ended). */
-export async function placeAndEndCall(simulator: TruedySimulator): Promise<{ call: SimCall; delivery: DeliveryRecord }> {
+export async function placeAndEndCall(
+	simulator: TruedySimulator,
+): Promise<{ call: SimCall; delivery: DeliveryRecord }> {
 	const call = await placeSimulatorCall(simulator);
 	simulator.endCall(call.id);
 	return { call, delivery: await deliveryFor(simulator, call.id) };
@@ -113,8 +136,12 @@ export async function newExecutions(
 	const finished = await eventually(
 		`${count} new finished execution(s) of ${workflowId}`,
 		async () => {
-			const fresh = (await n8n.listExecutions(workflowId)).filter((execution) => !since.has(execution.id));
-			const done = fresh.filter((execution) => !['new', 'running', 'waiting'].includes(execution.status));
+			const fresh = (await n8n.listExecutions(workflowId)).filter(
+				(execution) => !since.has(execution.id),
+			);
+			const done = fresh.filter(
+				(execution) => !['new', 'running', 'waiting'].includes(execution.status),
+			);
 			return done.length >= count ? done : undefined;
 		},
 		timeoutMs,
@@ -138,7 +165,9 @@ export async function expectOnlySentinelSince(
 	expect(delivery.status).toBe(204);
 	const [sentinel] = await newExecutions(env.n8n, env.endedWorkflowId, since, 1);
 	expect(triggerItem(sentinel)?.callId).toBe(call.id);
-	const appeared = (await executionIds(env.n8n, env.endedWorkflowId)).filter((id) => !since.has(id));
+	const appeared = (await executionIds(env.n8n, env.endedWorkflowId)).filter(
+		(id) => !since.has(id),
+	);
 	expect(appeared).toEqual([sentinel.id]);
 	return sentinel;
 }

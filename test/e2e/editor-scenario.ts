@@ -9,7 +9,14 @@ import * as path from 'path';
 import type { Page } from 'playwright-core';
 
 import type { TruedySimulator } from '../simulator/server';
-import { canvasNodes, ensureChromium, launchChromium, openNodeDetails, openWorkflow, signIn } from './browser';
+import {
+	canvasNodes,
+	ensureChromium,
+	launchChromium,
+	openNodeDetails,
+	openWorkflow,
+	signIn,
+} from './browser';
 import type { CanvasNodeView } from './browser';
 import { ROOT, startWithSimulator } from './crm-flow';
 import { ensureN8nInstalled, N8nServer } from './n8n-server';
@@ -19,8 +26,12 @@ export const EDITOR_WORKFLOW = JSON.parse(fs.readFileSync(EDITOR_WORKFLOW_FILE, 
 	id: string;
 	nodes: Array<{ name: string; type: string }>;
 };
-export const TRIGGER_NODE = EDITOR_WORKFLOW.nodes.find((node) => node.type === 'n8n-nodes-truedy.truedyTrigger')!.name;
-export const PLACE_CALL_NODE = EDITOR_WORKFLOW.nodes.find((node) => node.type === 'n8n-nodes-truedy.truedy')!.name;
+export const TRIGGER_NODE = EDITOR_WORKFLOW.nodes.find(
+	(node) => node.type === 'n8n-nodes-truedy.truedyTrigger',
+)!.name;
+export const PLACE_CALL_NODE = EDITOR_WORKFLOW.nodes.find(
+	(node) => node.type === 'n8n-nodes-truedy.truedy',
+)!.name;
 export const DOCS_DIR = path.join(ROOT, 'docs');
 export const SCREENSHOT_NAMES = { canvas: 'editor.png', placeCall: 'editor-place-call.png' };
 
@@ -35,15 +46,23 @@ export interface EditorEnvironment {
  * n8n (packed package, simulator credentials, the editor fixture workflow) and chromium, prepared
  * in parallel. The simulator answers the node's agent list and From Number options in the editor.
  */
-export async function startEditorEnvironment(log: (line: string) => void): Promise<EditorEnvironment> {
+export async function startEditorEnvironment(
+	log: (line: string) => void,
+): Promise<EditorEnvironment> {
 	const chromiumPath = ensureChromium(log);
 	chromiumPath.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
 	const install = await ensureN8nInstalled(log);
 	const n8n = await N8nServer.create({ install, log });
-	const prepared = await startWithSimulator(n8n, install, {}, 'whsec_editor_e2e_not_a_secret', async () => {
-		await n8n.importWorkflow(EDITOR_WORKFLOW_FILE);
-		return {};
-	});
+	const prepared = await startWithSimulator(
+		n8n,
+		install,
+		{},
+		'whsec_editor_e2e_not_a_secret',
+		async () => {
+			await n8n.importWorkflow(EDITOR_WORKFLOW_FILE);
+			return {};
+		},
+	);
 	try {
 		return { n8n, ...prepared, chromiumPath: await chromiumPath };
 	} catch (error) {
@@ -84,7 +103,10 @@ export interface EditorObservations {
  * node's panel show, and saves the two screenshots into `screenshotDir`. On a failure it saves
  * `failure.png` there and names it in the error.
  */
-export async function captureEditor(env: EditorEnvironment, screenshotDir: string): Promise<EditorObservations> {
+export async function captureEditor(
+	env: EditorEnvironment,
+	screenshotDir: string,
+): Promise<EditorObservations> {
 	fs.mkdirSync(screenshotDir, { recursive: true });
 	const timingsMs: Record<string, number> = {};
 	const step = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
@@ -98,13 +120,18 @@ export async function captureEditor(env: EditorEnvironment, screenshotDir: strin
 	const browser = await step('launch chromium', () => launchChromium(env.chromiumPath));
 	let page: Page | undefined;
 	try {
-		const context = await browser.newContext({ viewport: { width: 1280, height: 760 }, deviceScaleFactor: 1 });
+		const context = await browser.newContext({
+			viewport: { width: 1280, height: 760 },
+			deviceScaleFactor: 1,
+		});
 		page = await context.newPage();
 		page.setDefaultTimeout(60_000);
 		const base = env.n8n.baseUrl;
 
 		await step('sign in (UI form)', () => signIn(page!, base, env.n8n.owner));
-		await step('open workflow, icons loaded', () => openWorkflow(page!, base, EDITOR_WORKFLOW.id, [TRIGGER_NODE, PLACE_CALL_NODE]));
+		await step('open workflow, icons loaded', () =>
+			openWorkflow(page!, base, EDITOR_WORKFLOW.id, [TRIGGER_NODE, PLACE_CALL_NODE]),
+		);
 		const canvas = await canvasNodes(page);
 
 		const icons: IconCheck[] = [];
@@ -131,7 +158,10 @@ export async function captureEditor(env: EditorEnvironment, screenshotDir: strin
 		// changed and then stayed put for 3 polls. Cosmetic only: if it does not settle in time, the
 		// picture keeps the default zoom.
 		const pane = '.vue-flow__transformationpane';
-		const before = await page.locator(pane).first().evaluate((element) => getComputedStyle(element).transform);
+		const before = await page
+			.locator(pane)
+			.first()
+			.evaluate((element) => getComputedStyle(element).transform);
 		await page.locator('[data-test-id="zoom-in-button"]').click();
 		await page
 			.waitForFunction(
@@ -139,7 +169,8 @@ export async function captureEditor(env: EditorEnvironment, screenshotDir: strin
 					const element = document.querySelector(selector);
 					const now = element ? getComputedStyle(element).transform : initial;
 					const state = window as unknown as { __truedyLast?: string; __truedySame?: number };
-					state.__truedySame = now !== initial && now === state.__truedyLast ? (state.__truedySame ?? 0) + 1 : 0;
+					state.__truedySame =
+						now !== initial && now === state.__truedyLast ? (state.__truedySame ?? 0) + 1 : 0;
 					state.__truedyLast = now;
 					return state.__truedySame >= 3;
 				},
@@ -157,20 +188,45 @@ export async function captureEditor(env: EditorEnvironment, screenshotDir: strin
 		// The agent's name is shown once the resource locator has rendered.
 		await panel.locator('[data-test-id="parameter-input-agent"]').waitFor({ state: 'visible' });
 		const valueOf = async (name: string) =>
-			(await panel.locator(`[data-test-id="parameter-input-${name}"] input`).first().inputValue().catch(() => '')) ||
-			(await panel.locator(`[data-test-id="parameter-input-${name}"]`).first().innerText().catch(() => ''));
+			(await panel
+				.locator(`[data-test-id="parameter-input-${name}"] input`)
+				.first()
+				.inputValue()
+				.catch(() => '')) ||
+			(await panel
+				.locator(`[data-test-id="parameter-input-${name}"]`)
+				.first()
+				.innerText()
+				.catch(() => ''));
 		const ndvBase = {
-			title: (await page.locator('[data-test-id="ndv"] [data-test-id="node-title-container"]').first().innerText()).trim(),
+			title: (
+				await page
+					.locator('[data-test-id="ndv"] [data-test-id="node-title-container"]')
+					.first()
+					.innerText()
+			).trim(),
 			text: await panel.innerText(),
-			testIds: await panel.locator('[data-test-id]').evaluateAll((elements) =>
-				Array.from(new Set(elements.map((element) => element.getAttribute('data-test-id') ?? ''))),
-			),
+			testIds: await panel
+				.locator('[data-test-id]')
+				.evaluateAll((elements) =>
+					Array.from(
+						new Set(elements.map((element) => element.getAttribute('data-test-id') ?? '')),
+					),
+				),
 			resource: (await valueOf('resource')).trim(),
 			operation: (await valueOf('operation')).trim(),
 			// The resource locator: mode selector ("From list") first, then the agent it shows.
 			agent: (
-				(await panel.locator('[data-test-id="rlc-input"] input, input[data-test-id="rlc-input"]').first().inputValue().catch(() => '')) ||
-				(await panel.locator('[data-test-id="rlc-input-container"]').first().innerText().catch(() => ''))
+				(await panel
+					.locator('[data-test-id="rlc-input"] input, input[data-test-id="rlc-input"]')
+					.first()
+					.inputValue()
+					.catch(() => '')) ||
+				(await panel
+					.locator('[data-test-id="rlc-input-container"]')
+					.first()
+					.innerText()
+					.catch(() => ''))
 			).trim(),
 		};
 		await page.mouse.move(0, 0);
@@ -191,7 +247,8 @@ export async function captureEditor(env: EditorEnvironment, screenshotDir: strin
 	} catch (error) {
 		const failure = path.join(screenshotDir, 'failure.png');
 		await page?.screenshot({ path: failure }).catch(() => undefined);
-		(error as Error).message += `\n(screenshot of the page: ${failure}; n8n log: ${env.n8n.logPath})`;
+		(error as Error).message +=
+			`\n(screenshot of the page: ${failure}; n8n log: ${env.n8n.logPath})`;
 		throw error;
 	} finally {
 		await browser.close();

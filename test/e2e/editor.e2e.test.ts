@@ -15,7 +15,13 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { e2eLog, Timings } from './e2e-helpers';
-import { captureEditor, DOCS_DIR, PLACE_CALL_NODE, startEditorEnvironment, TRIGGER_NODE } from './editor-scenario';
+import {
+	captureEditor,
+	DOCS_DIR,
+	PLACE_CALL_NODE,
+	startEditorEnvironment,
+	TRIGGER_NODE,
+} from './editor-scenario';
 import type { EditorEnvironment, EditorObservations } from './editor-scenario';
 
 const skip = process.env.TRUEDY_E2E_SKIP_BROWSER === '1';
@@ -27,17 +33,25 @@ let shotDir: string | undefined;
 
 (skip ? describe.skip : describe)('n8n editor with n8n-nodes-truedy, in headless chromium', () => {
 	beforeAll(async () => {
-		env = await timings.time('setup: chromium + n8n (pack, import, start)', () => startEditorEnvironment(e2eLog('editor')));
+		env = await timings.time('setup: chromium + n8n (pack, import, start)', () =>
+			startEditorEnvironment(e2eLog('editor')),
+		);
 		shotDir = writeDocs ? DOCS_DIR : fs.mkdtempSync(path.join(os.tmpdir(), 'truedy-e2e-editor-'));
-		seen = await timings.time('browser: sign in, canvas, Place Call panel', () => captureEditor(env!, shotDir!));
-		for (const [label, ms] of Object.entries(seen.timingsMs)) process.stderr.write(`[editor]   ${label}: ${ms} ms\n`);
-		process.stderr.write(`[editor] screenshots: ${seen.screenshots.canvas}, ${seen.screenshots.placeCall}\n`);
+		seen = await timings.time('browser: sign in, canvas, Place Call panel', () =>
+			captureEditor(env!, shotDir!),
+		);
+		for (const [label, ms] of Object.entries(seen.timingsMs))
+			process.stderr.write(`[editor]   ${label}: ${ms} ms\n`);
+		process.stderr.write(
+			`[editor] screenshots: ${seen.screenshots.canvas}, ${seen.screenshots.placeCall}\n`,
+		);
 	}, 10 * 60_000);
 
 	afterAll(async () => {
 		await env?.dispose();
 		// Temporary screenshots go when the browser part worked; after a failure they stay for a look.
-		if (shotDir && !writeDocs && seen && process.env.TRUEDY_E2E_KEEP !== '1') fs.rmSync(shotDir, { recursive: true, force: true });
+		if (shotDir && !writeDocs && seen && process.env.TRUEDY_E2E_KEEP !== '1')
+			fs.rmSync(shotDir, { recursive: true, force: true });
 		timings.print('editor.e2e.test.ts');
 	}, 60_000);
 
@@ -53,7 +67,9 @@ let shotDir: string | undefined;
 
 		for (const node of [trigger!, placeCall!]) {
 			// An <img> of the package's own icon (n8n's fallback is a generic icon without one), loaded.
-			expect(node.icon?.src).toMatch(/^\/icons\/n8n-nodes-truedy\/dist\/nodes\/Truedy\/truedy(\.dark)?\.svg$/);
+			expect(node.icon?.src).toMatch(
+				/^\/icons\/n8n-nodes-truedy\/dist\/nodes\/Truedy\/truedy(\.dark)?\.svg$/,
+			);
 			expect(node.icon?.complete).toBe(true);
 			expect(node.icon?.naturalWidth).toBeGreaterThan(0);
 			expect(node.icon?.naturalHeight).toBeGreaterThan(0);
@@ -90,22 +106,34 @@ let shotDir: string | undefined;
 		]) {
 			expect(ndv.text).toContain(label);
 		}
-		for (const input of ['agent', 'phoneNumber', 'variablesInput', 'fromNumber', 'maxDuration', 'greeting', 'waitForEnd', 'defaultCountry', 'idempotencyKey']) {
+		for (const input of [
+			'agent',
+			'phoneNumber',
+			'variablesInput',
+			'fromNumber',
+			'maxDuration',
+			'greeting',
+			'waitForEnd',
+			'defaultCountry',
+			'idempotencyKey',
+		]) {
 			expect(ndv.testIds).toContain(`parameter-input-${input}`);
 		}
 		expect(ndv.testIds).toContain('fixed-collection-variables');
 		expect(ndv.text).toContain('Place Call dials a real person');
 	});
 
-	test('From Number lists the agent\'s outbound numbers, loaded from the Truedy API', () => {
+	test("From Number lists the agent's outbound numbers, loaded from the Truedy API", () => {
 		const { ndv } = seen!;
 		expect(ndv.fromNumberOptions).toEqual(expect.arrayContaining(['+18005559876', '+14155550101']));
 		// n8n called the node's loadOptions method, which asked the (simulated) API for the agent.
 		const agentReads = env!.simulator.requests.filter(
-			(request) => request.method === 'GET' && request.path === '/agents/3f1c2a9e-7b4d-4e8a-9c1f-0a1b2c3d4e01',
+			(request) =>
+				request.method === 'GET' && request.path === '/agents/3f1c2a9e-7b4d-4e8a-9c1f-0a1b2c3d4e01',
 		);
 		expect(agentReads.length).toBeGreaterThan(0);
-		for (const request of agentReads) expect(request.headers['authorization']).toBe(`Bearer ${env!.simulator.apiKey}`);
+		for (const request of agentReads)
+			expect(request.headers['authorization']).toBe(`Bearer ${env!.simulator.apiKey}`);
 	});
 
 	test('the screenshots were written', () => {

@@ -12,11 +12,21 @@ import type { N8nServer } from './n8n-server';
 
 function runSql(n8n: N8nServer, script: string, args: string[], input?: string): string {
 	const database = path.join(n8n.userFolder, '.n8n', 'database.sqlite');
-	return execFileSync(n8n.install.node24Bin, ['--no-warnings', '-e', `const { DatabaseSync } = require('node:sqlite'); ${script}`, database, ...args], {
-		encoding: 'utf8',
-		maxBuffer: 64 * 1024 * 1024,
-		input: input ?? '',
-	});
+	return execFileSync(
+		n8n.install.node24Bin,
+		[
+			'--no-warnings',
+			'-e',
+			`const { DatabaseSync } = require('node:sqlite'); ${script}`,
+			database,
+			...args,
+		],
+		{
+			encoding: 'utf8',
+			maxBuffer: 64 * 1024 * 1024,
+			input: input ?? '',
+		},
+	);
 }
 
 /** The workflow's `staticData` column, parsed (null when empty). */
@@ -32,7 +42,11 @@ export function readWorkflowStaticData(n8n: N8nServer, workflowId: string): any 
 }
 
 /** Replaces the workflow's `staticData` column (the server must be stopped). */
-export function writeWorkflowStaticData(n8n: N8nServer, workflowId: string, staticData: unknown): void {
+export function writeWorkflowStaticData(
+	n8n: N8nServer,
+	workflowId: string,
+	staticData: unknown,
+): void {
 	const out = runSql(
 		n8n,
 		`const db = new DatabaseSync(process.argv[1]);

@@ -249,7 +249,10 @@ function runInstallScript(log: (line: string) => void): Promise<N8nInstall> {
 	return new Promise((resolve, reject) => {
 		installExitHandlers();
 		// Own process group, so an interrupted test run also stops npm (the next run redoes the step).
-		const child = spawn('bash', [INSTALL_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+		const child = spawn('bash', [INSTALL_SCRIPT], {
+			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: true,
+		});
 		if (child.pid !== undefined) liveGroups.add(child.pid);
 		let result: N8nInstall | undefined;
 		const tail: string[] = [];
@@ -258,7 +261,11 @@ function runInstallScript(log: (line: string) => void): Promise<N8nInstall> {
 				result = parseInstallResult(line.slice(INSTALL_RESULT_PREFIX.length));
 				return;
 			}
-			if (line.includes('Unknown user config "nodedir"') || line.includes('Unknown env config "nodedir"')) return;
+			if (
+				line.includes('Unknown user config "nodedir"') ||
+				line.includes('Unknown env config "nodedir"')
+			)
+				return;
 			tail.push(line);
 			if (tail.length > 40) tail.shift();
 			log(line);
@@ -316,8 +323,14 @@ export async function packAndInstallPackage(
 	assertPackageBuilt(packageDir);
 	const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-pack-'));
 	try {
-		const packed = await run('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: packageDir });
-		const info = JSON.parse(packed.stdout) as Array<{ name: string; version: string; filename: string }>;
+		const packed = await run('npm', ['pack', '--json', '--pack-destination', packDir], {
+			cwd: packageDir,
+		});
+		const info = JSON.parse(packed.stdout) as Array<{
+			name: string;
+			version: string;
+			filename: string;
+		}>;
 		const tarball = path.join(packDir, info[0].filename);
 		const nodesDir = path.join(userFolder, '.n8n', 'nodes');
 		fs.mkdirSync(nodesDir, { recursive: true });
@@ -327,8 +340,23 @@ export async function packAndInstallPackage(
 		// (n8n puts its own node_modules on NODE_PATH, so `n8n-workflow` resolves to n8n's copy).
 		await run(
 			'npm',
-			['install', tarball, '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', '--legacy-peer-deps', '--no-package-lock'],
-			{ cwd: nodesDir, env: { ...process.env, PATH: `${path.dirname(install.node24Bin)}:${process.env.PATH ?? ''}` } },
+			[
+				'install',
+				tarball,
+				'--no-audit',
+				'--no-fund',
+				'--ignore-scripts',
+				'--omit=dev',
+				'--legacy-peer-deps',
+				'--no-package-lock',
+			],
+			{
+				cwd: nodesDir,
+				env: {
+					...process.env,
+					PATH: `${path.dirname(install.node24Bin)}:${process.env.PATH ?? ''}`,
+				},
+			},
 		);
 		return { name: info[0].name, version: info[0].version, tarball: path.basename(tarball) };
 	} finally {
@@ -343,7 +371,9 @@ function assertPackageBuilt(packageDir: string): void {
 	const files = [...(manifest.n8n?.nodes ?? []), ...(manifest.n8n?.credentials ?? [])];
 	const missing = files.filter((file) => !fs.existsSync(path.join(packageDir, file)));
 	if (missing.length > 0) {
-		throw new Error(`package in ${packageDir} is not built (missing ${missing.join(', ')}); run npm run build first`);
+		throw new Error(
+			`package in ${packageDir} is not built (missing ${missing.join(', ')}); run npm run build first`,
+		);
 	}
 }
 
@@ -354,9 +384,17 @@ interface RunResult {
 }
 
 /** Runs a short helper command (npm), throwing with its output when it fails. */
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
+function run(
+	command: string,
+	args: string[],
+	options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<RunResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(command, args, {
+			cwd: options.cwd,
+			env: options.env ?? process.env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		let stdout = '';
 		let stderr = '';
 		child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -365,7 +403,12 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
 		child.on('close', (code) => {
 			const result = { code: code ?? 1, stdout, stderr };
 			if (code === 0) resolve(result);
-			else reject(new Error(`${command} ${args.join(' ')} failed (rc ${code}) in ${options.cwd}:\n${stdout}\n${stderr}`));
+			else
+				reject(
+					new Error(
+						`${command} ${args.join(' ')} failed (rc ${code}) in ${options.cwd}:\n${stdout}\n${stderr}`,
+					),
+				);
 		});
 	});
 }
@@ -414,10 +457,16 @@ export function parseRunOutput(stdout: string): WorkflowRun | undefined {
 }
 
 /** The items a node produced on its first run, output `outputIndex` (default 0). */
-export function nodeOutput(run: Pick<WorkflowRun, 'data'>, nodeName: string, outputIndex = 0): NodeItem[] {
+export function nodeOutput(
+	run: Pick<WorkflowRun, 'data'>,
+	nodeName: string,
+	outputIndex = 0,
+): NodeItem[] {
 	const runs = run.data.resultData.runData[nodeName];
 	if (!runs || runs.length === 0) {
-		throw new Error(`node "${nodeName}" did not run; ran: ${Object.keys(run.data.resultData.runData).join(', ')}`);
+		throw new Error(
+			`node "${nodeName}" did not run; ran: ${Object.keys(run.data.resultData.runData).join(', ')}`,
+		);
 	}
 	return runs[0].data?.main?.[outputIndex] ?? [];
 }
@@ -434,15 +483,24 @@ function tailOf(file: string, lines: number): string {
 function cleanBaseEnv(): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
 	for (const [key, value] of Object.entries(process.env)) {
-		if (/^(N8N_|DB_|QUEUE_|EXECUTIONS_|WEBHOOK_URL$|NODE_OPTIONS$|NODE_ENV$|JEST_|npm_|TS_NODE_|E2E_TESTS$)/.test(key)) continue;
+		if (
+			/^(N8N_|DB_|QUEUE_|EXECUTIONS_|WEBHOOK_URL$|NODE_OPTIONS$|NODE_ENV$|JEST_|npm_|TS_NODE_|E2E_TESTS$)/.test(
+				key,
+			)
+		)
+			continue;
 		env[key] = value;
 	}
 	return env;
 }
 
 function bcryptHash(install: N8nInstall, password: string): string {
-	const requireFromN8n = createRequire(path.join(install.n8nDir, 'node_modules', 'n8n', 'package.json'));
-	const bcrypt = requireFromN8n('bcryptjs') as { hashSync(password: string, rounds: number): string };
+	const requireFromN8n = createRequire(
+		path.join(install.n8nDir, 'node_modules', 'n8n', 'package.json'),
+	);
+	const bcrypt = requireFromN8n('bcryptjs') as {
+		hashSync(password: string, rounds: number): string;
+	};
 	return bcrypt.hashSync(password, 10);
 }
 
@@ -475,7 +533,11 @@ export class N8nServer {
 	private cookie?: string;
 	private apiKey?: string;
 
-	private constructor(options: N8nServerOptions, ports: { port: number; brokerPort: number }, ownerHash: string) {
+	private constructor(
+		options: N8nServerOptions,
+		ports: { port: number; brokerPort: number },
+		ownerHash: string,
+	) {
 		this.install = options.install;
 		this.ownsUserFolder = options.userFolder === undefined;
 		this.userFolder = options.userFolder ?? fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-'));
@@ -486,18 +548,27 @@ export class N8nServer {
 		this.brokerPort = ports.brokerPort;
 		this.owner = { ...DEFAULT_OWNER, ...options.owner };
 		this.readyTimeoutMs =
-			options.readyTimeoutMs ?? (Number(process.env.TRUEDY_E2E_READY_TIMEOUT_MS) || DEFAULT_READY_TIMEOUT_MS);
+			options.readyTimeoutMs ??
+			(Number(process.env.TRUEDY_E2E_READY_TIMEOUT_MS) || DEFAULT_READY_TIMEOUT_MS);
 		this.log = options.log ?? defaultLog;
 		this.env = this.buildEnv(ownerHash, options.env ?? {});
 	}
 
 	/** Prepares an instance (user folder, ports, environment) without starting the server. */
 	static async create(options: N8nServerOptions): Promise<N8nServer> {
-		const [port] = options.port ? [options.port] : await distinctFreePorts(1, [options.brokerPort ?? 0]);
-		const [brokerPort] = options.brokerPort ? [options.brokerPort] : await distinctFreePorts(1, [port]);
+		const [port] = options.port
+			? [options.port]
+			: await distinctFreePorts(1, [options.brokerPort ?? 0]);
+		const [brokerPort] = options.brokerPort
+			? [options.brokerPort]
+			: await distinctFreePorts(1, [port]);
 		if (port === brokerPort) throw new Error(`port and brokerPort must differ (both ${port})`);
 		const owner = { ...DEFAULT_OWNER, ...options.owner };
-		return new N8nServer(options, { port, brokerPort }, bcryptHash(options.install, owner.password));
+		return new N8nServer(
+			options,
+			{ port, brokerPort },
+			bcryptHash(options.install, owner.password),
+		);
 	}
 
 	/** create() + start(). */
@@ -580,9 +651,14 @@ export class N8nServer {
 		const [stdout, stderr] = await output;
 		const result: CliResult = { args, code, stdout, stderr, durationMs: Date.now() - started };
 		this.appendCliLog(result);
-		if (timedOut) throw new Error(`n8n ${args.join(' ')} timed out after ${timeoutMs} ms:\n${lastLines(stdout + '\n' + stderr, 40)}`);
+		if (timedOut)
+			throw new Error(
+				`n8n ${args.join(' ')} timed out after ${timeoutMs} ms:\n${lastLines(stdout + '\n' + stderr, 40)}`,
+			);
 		if (code !== 0 && !options.allowFailure) {
-			throw new Error(`n8n ${args.join(' ')} failed (rc ${code}, ${result.durationMs} ms):\n${lastLines(stdout + '\n' + stderr, 40)}`);
+			throw new Error(
+				`n8n ${args.join(' ')} failed (rc ${code}, ${result.durationMs} ms):\n${lastLines(stdout + '\n' + stderr, 40)}`,
+			);
 		}
 		return result;
 	}
@@ -590,7 +666,10 @@ export class N8nServer {
 	private appendCliLog(result: CliResult): void {
 		this.cliCount++;
 		const header = `\n===== #${this.cliCount} n8n ${result.args.join(' ')} → rc ${result.code} in ${result.durationMs} ms\n`;
-		fs.appendFileSync(path.join(this.userFolder, 'logs', 'cli.log'), header + result.stdout + result.stderr);
+		fs.appendFileSync(
+			path.join(this.userFolder, 'logs', 'cli.log'),
+			header + result.stdout + result.stderr,
+		);
 	}
 
 	private writeInputFile(kind: string, content: unknown): string {
@@ -601,7 +680,8 @@ export class N8nServer {
 
 	/** `n8n import:workflow`: a workflow object, an array of them, or a path to a JSON file. */
 	async importWorkflow(workflow: object | object[] | string): Promise<void> {
-		const file = typeof workflow === 'string' ? workflow : this.writeInputFile('workflow', workflow);
+		const file =
+			typeof workflow === 'string' ? workflow : this.writeInputFile('workflow', workflow);
 		await this.cli(['import:workflow', `--input=${file}`]);
 	}
 
@@ -610,9 +690,12 @@ export class N8nServer {
 	 * object; n8n 2.41.1 encrypts plain data with the instance key on import (verified by the
 	 * smoke test). Credentials go to the owner's personal project, like imported workflows.
 	 */
-	async importCredentials(credentials: CredentialImport | CredentialImport[] | string): Promise<void> {
+	async importCredentials(
+		credentials: CredentialImport | CredentialImport[] | string,
+	): Promise<void> {
 		// The CLI wants an array in the file.
-		const list = typeof credentials === 'string' || Array.isArray(credentials) ? credentials : [credentials];
+		const list =
+			typeof credentials === 'string' || Array.isArray(credentials) ? credentials : [credentials];
 		const file = typeof list === 'string' ? list : this.writeInputFile('credentials', list);
 		await this.cli(['import:credentials', `--input=${file}`]);
 	}
@@ -621,9 +704,21 @@ export class N8nServer {
 	 * `n8n export:credentials --id=<id>`: as stored (`data` is an encrypted string) or, with
 	 * `decrypted`, with `data` as a plain object.
 	 */
-	async exportCredentials(id: string, options: { decrypted?: boolean } = {}): Promise<CredentialImport[]> {
-		const file = path.join(this.userFolder, 'logs', `export-credentials-${Date.now()}-${this.cliCount}.json`);
-		await this.cli(['export:credentials', `--id=${id}`, `--output=${file}`, ...(options.decrypted ? ['--decrypted'] : [])]);
+	async exportCredentials(
+		id: string,
+		options: { decrypted?: boolean } = {},
+	): Promise<CredentialImport[]> {
+		const file = path.join(
+			this.userFolder,
+			'logs',
+			`export-credentials-${Date.now()}-${this.cliCount}.json`,
+		);
+		await this.cli([
+			'export:credentials',
+			`--id=${id}`,
+			`--output=${file}`,
+			...(options.decrypted ? ['--decrypted'] : []),
+		]);
 		return JSON.parse(fs.readFileSync(file, 'utf8')) as CredentialImport[];
 	}
 
@@ -638,11 +733,18 @@ export class N8nServer {
 	 * status is not `success`, unless `allowFailure` (then the record is returned if printed).
 	 */
 	async executeWorkflow(id: string, options: CliOptions = {}): Promise<WorkflowRun> {
-		const result = await this.cli(['execute', `--id=${id}`, '--rawOutput'], { ...options, allowFailure: true });
+		const result = await this.cli(['execute', `--id=${id}`, '--rawOutput'], {
+			...options,
+			allowFailure: true,
+		});
 		const run = parseRunOutput(result.stdout);
 		if (run && (run.status === 'success' || options.allowFailure)) return run;
-		const why = run ? `status ${run.status}: ${run.data.resultData.error?.message ?? ''}` : 'no run JSON';
-		throw new Error(`n8n execute --id=${id} failed (rc ${result.code}, ${why}):\n${lastLines(textAfterJson(result.stdout) + '\n' + result.stderr, 40)}`);
+		const why = run
+			? `status ${run.status}: ${run.data.resultData.error?.message ?? ''}`
+			: 'no run JSON';
+		throw new Error(
+			`n8n execute --id=${id} failed (rc ${result.code}, ${why}):\n${lastLines(textAfterJson(result.stdout) + '\n' + result.stderr, 40)}`,
+		);
 	}
 
 	// ----- server lifecycle -----------------------------------------------------------------------
@@ -681,17 +783,27 @@ export class N8nServer {
 		void server.exited.then((code) => (exitCode = code));
 		while (Date.now() - started < this.readyTimeoutMs) {
 			if (exitCode !== undefined) {
-				throw new Error(`n8n start exited with rc ${exitCode} before it was ready; log tail:\n${tailOf(this.logPath, 40)}`);
+				throw new Error(
+					`n8n start exited with rc ${exitCode} before it was ready; log tail:\n${tailOf(this.logPath, 40)}`,
+				);
 			}
-			if ((await this.readinessOk()) && fs.readFileSync(this.logPath, 'utf8').includes(READY_LOG_LINE)) return;
+			if (
+				(await this.readinessOk()) &&
+				fs.readFileSync(this.logPath, 'utf8').includes(READY_LOG_LINE)
+			)
+				return;
 			await sleep(250);
 		}
-		throw new Error(`n8n was not ready after ${this.readyTimeoutMs} ms; log tail:\n${tailOf(this.logPath, 40)}`);
+		throw new Error(
+			`n8n was not ready after ${this.readyTimeoutMs} ms; log tail:\n${tailOf(this.logPath, 40)}`,
+		);
 	}
 
 	private async readinessOk(): Promise<boolean> {
 		try {
-			const response = await fetch(`${this.baseUrl}/healthz/readiness`, { signal: AbortSignal.timeout(2000) });
+			const response = await fetch(`${this.baseUrl}/healthz/readiness`, {
+				signal: AbortSignal.timeout(2000),
+			});
 			const body = (await response.json()) as { status?: string };
 			return response.ok && body.status === 'ok';
 		} catch {
@@ -741,7 +853,8 @@ export class N8nServer {
 			headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID },
 			body: JSON.stringify({ emailOrLdapLoginId: this.owner.email, password: this.owner.password }),
 		});
-		if (!response.ok) throw new Error(`login failed: HTTP ${response.status} ${await response.text()}`);
+		if (!response.ok)
+			throw new Error(`login failed: HTTP ${response.status} ${await response.text()}`);
 		const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]);
 		if (cookies.length === 0) throw new Error('login returned no cookie');
 		this.cookie = cookies.join('; ');
@@ -752,11 +865,16 @@ export class N8nServer {
 		if (!this.cookie) await this.login();
 		const response = await fetch(`${this.baseUrl}/rest${restPath}`, {
 			method,
-			headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, cookie: this.cookie! },
+			headers: {
+				'content-type': 'application/json',
+				'browser-id': BROWSER_ID,
+				cookie: this.cookie!,
+			},
 			body: body === undefined ? undefined : JSON.stringify(body),
 		});
 		const text = await response.text();
-		if (!response.ok) throw new Error(`${method} /rest${restPath}: HTTP ${response.status} ${text}`);
+		if (!response.ok)
+			throw new Error(`${method} /rest${restPath}: HTTP ${response.status} ${text}`);
 		return (JSON.parse(text) as { data: T }).data;
 	}
 
@@ -774,7 +892,11 @@ export class N8nServer {
 	/** Creates an API key with every scope the owner may grant (and remembers it for api()). */
 	async createApiKey(label = 'e2e'): Promise<string> {
 		const scopes = await this.rest<string[]>('GET', '/api-keys/scopes');
-		const created = await this.rest<{ rawApiKey: string }>('POST', '/api-keys', { label, expiresAt: null, scopes });
+		const created = await this.rest<{ rawApiKey: string }>('POST', '/api-keys', {
+			label,
+			expiresAt: null,
+			scopes,
+		});
 		this.apiKey = created.rawApiKey;
 		return created.rawApiKey;
 	}
@@ -788,17 +910,24 @@ export class N8nServer {
 			body: body === undefined ? undefined : JSON.stringify(body),
 		});
 		const text = await response.text();
-		if (!response.ok) throw new Error(`${method} /api/v1${apiPath}: HTTP ${response.status} ${text}`);
+		if (!response.ok)
+			throw new Error(`${method} /api/v1${apiPath}: HTTP ${response.status} ${text}`);
 		return (text ? JSON.parse(text) : undefined) as T;
 	}
 
-	async listExecutions(workflowId: string, options: { includeData?: boolean; limit?: number } = {}): Promise<ExecutionSummary[]> {
+	async listExecutions(
+		workflowId: string,
+		options: { includeData?: boolean; limit?: number } = {},
+	): Promise<ExecutionSummary[]> {
 		const query = new URLSearchParams({
 			workflowId,
 			limit: String(options.limit ?? 250),
 			includeData: String(options.includeData ?? false),
 		});
-		const page = await this.api<{ data: ExecutionSummary[] }>('GET', `/executions?${query.toString()}`);
+		const page = await this.api<{ data: ExecutionSummary[] }>(
+			'GET',
+			`/executions?${query.toString()}`,
+		);
 		return page.data;
 	}
 
@@ -807,18 +936,26 @@ export class N8nServer {
 	}
 
 	/** Polls until the workflow has at least `count` finished executions (any final status). */
-	async waitForExecutions(workflowId: string, count: number, timeoutMs = 30_000): Promise<ExecutionSummary[]> {
+	async waitForExecutions(
+		workflowId: string,
+		count: number,
+		timeoutMs = 30_000,
+	): Promise<ExecutionSummary[]> {
 		const deadline = Date.now() + timeoutMs;
 		let executions: ExecutionSummary[] = [];
 		while (Date.now() < deadline) {
 			executions = await this.listExecutions(workflowId);
-			const done = executions.filter((execution) => !['new', 'running', 'waiting'].includes(execution.status));
+			const done = executions.filter(
+				(execution) => !['new', 'running', 'waiting'].includes(execution.status),
+			);
 			if (done.length >= count) return done;
 			await sleep(300);
 		}
 		throw new Error(
 			`workflow ${workflowId}: wanted ${count} finished executions within ${timeoutMs} ms, have ` +
-				JSON.stringify(executions.map((execution) => ({ id: execution.id, status: execution.status }))),
+				JSON.stringify(
+					executions.map((execution) => ({ id: execution.id, status: execution.status })),
+				),
 		);
 	}
 }

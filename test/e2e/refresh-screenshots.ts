@@ -14,13 +14,22 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { ROOT } from './crm-flow';
-import { captureEditor, DOCS_DIR, SCREENSHOT_NAMES, startEditorEnvironment } from './editor-scenario';
+import {
+	captureEditor,
+	DOCS_DIR,
+	SCREENSHOT_NAMES,
+	startEditorEnvironment,
+} from './editor-scenario';
 
 function build(): void {
 	const bin = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
-	for (const [command, args] of [[bin('tsc'), []], [bin('gulp'), ['build']]] as Array<[string, string[]]>) {
+	for (const [command, args] of [
+		[bin('tsc'), []],
+		[bin('gulp'), ['build']],
+	] as Array<[string, string[]]>) {
 		const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
-		if (result.status !== 0) throw new Error(`${path.basename(command)} ${args.join(' ')} failed (rc ${result.status})`);
+		if (result.status !== 0)
+			throw new Error(`${path.basename(command)} ${args.join(' ')} failed (rc ${result.status})`);
 	}
 }
 
@@ -39,10 +48,15 @@ async function main(): Promise<void> {
 		console.log(`Opening the editor at ${env.n8n.baseUrl} in ${env.chromiumPath}...`);
 		const seen = await captureEditor(env, outDir);
 		const missingIcon = seen.canvas.filter((node) => !node.icon || node.icon.naturalWidth === 0);
-		if (missingIcon.length > 0) throw new Error(`nodes without their icon: ${missingIcon.map((node) => node.name).join(', ')}`);
+		if (missingIcon.length > 0)
+			throw new Error(
+				`nodes without their icon: ${missingIcon.map((node) => node.name).join(', ')}`,
+			);
 		for (const file of Object.values(SCREENSHOT_NAMES)) {
 			const full = path.join(outDir, file);
-			console.log(`wrote ${path.relative(process.cwd(), full) || full} (${fs.statSync(full).size} bytes)`);
+			console.log(
+				`wrote ${path.relative(process.cwd(), full) || full} (${fs.statSync(full).size} bytes)`,
+			);
 		}
 	} finally {
 		await env.dispose();

@@ -8,7 +8,13 @@ import * as http from 'http';
 import * as path from 'path';
 import { AddressInfo } from 'net';
 
-import { ensureN8nInstalled, N8nInstall, N8nServer, nodeOutput, packAndInstallPackage } from './n8n-server';
+import {
+	ensureN8nInstalled,
+	N8nInstall,
+	N8nServer,
+	nodeOutput,
+	packAndInstallPackage,
+} from './n8n-server';
 
 const MINUTE = 60_000;
 const MANUAL_ID = 'e2eSmokeManual01';
@@ -100,7 +106,9 @@ const webhookWorkflow = {
 			parameters: {
 				mode: 'manual',
 				assignments: {
-					assignments: [{ id: 'b1', name: 'reply', value: "={{ 'hi ' + $json.body.name }}", type: 'string' }],
+					assignments: [
+						{ id: 'b1', name: 'reply', value: "={{ 'hi ' + $json.body.name }}", type: 'string' },
+					],
 				},
 				options: {},
 			},
@@ -139,12 +147,18 @@ function headerAuthWorkflow(url: string) {
 				credentials: { httpHeaderAuth: { id: HEADER_CRED_ID, name: 'E2E header auth' } },
 			},
 		],
-		connections: { 'Manual Trigger': { main: [[{ node: 'HTTP Request', type: 'main', index: 0 }]] } },
+		connections: {
+			'Manual Trigger': { main: [[{ node: 'HTTP Request', type: 'main', index: 0 }]] },
+		},
 	};
 }
 
 /** A local HTTP server that records the X-E2E-Token header of each request. */
-async function startHeaderEcho(): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
+async function startHeaderEcho(): Promise<{
+	url: string;
+	seen: string[];
+	close: () => Promise<void>;
+}> {
 	const seen: string[] = [];
 	const server = http.createServer((request, response) => {
 		const token = request.headers['x-e2e-token'];
@@ -177,97 +191,142 @@ describe('real n8n harness (smoke, n8n built-in nodes only)', () => {
 		process.stderr.write(`[n8n-e2e] timings (ms): ${JSON.stringify(timings)}\n`);
 	}, MINUTE);
 
-	test('installs a community package into the user folder (npm pack + npm install)', async () => {
-		const installed = await timed('pack and install package', () => packAndInstallPackage(install, n8n.userFolder, FIXTURE_DIR));
-		expect(installed.name).toBe(FIXTURE_PACKAGE);
-	}, 3 * MINUTE);
+	test(
+		'installs a community package into the user folder (npm pack + npm install)',
+		async () => {
+			const installed = await timed('pack and install package', () =>
+				packAndInstallPackage(install, n8n.userFolder, FIXTURE_DIR),
+			);
+			expect(installed.name).toBe(FIXTURE_PACKAGE);
+		},
+		3 * MINUTE,
+	);
 
-	test('imports and executes a workflow through the CLI (server not running)', async () => {
-		await timed('cli import', () => n8n.importWorkflow(manualWorkflow));
-		const run = await timed('cli execute', () => n8n.executeWorkflow(MANUAL_ID));
+	test(
+		'imports and executes a workflow through the CLI (server not running)',
+		async () => {
+			await timed('cli import', () => n8n.importWorkflow(manualWorkflow));
+			const run = await timed('cli execute', () => n8n.executeWorkflow(MANUAL_ID));
 
-		expect(run.status).toBe('success');
-		expect(nodeOutput(run, 'Set').map((item) => item.json)).toEqual([{ greeting: 'hello-e2e', sum: 3 }]);
-		expect(nodeOutput(run, 'E2E Fixture').map((item) => item.json)).toEqual([
-			{ greeting: 'hello-e2e', sum: 3, tag: 'from-community-package', fromPackage: true },
-		]);
-	}, 3 * MINUTE);
+			expect(run.status).toBe('success');
+			expect(nodeOutput(run, 'Set').map((item) => item.json)).toEqual([
+				{ greeting: 'hello-e2e', sum: 3 },
+			]);
+			expect(nodeOutput(run, 'E2E Fixture').map((item) => item.json)).toEqual([
+				{ greeting: 'hello-e2e', sum: 3, tag: 'from-community-package', fromPackage: true },
+			]);
+		},
+		3 * MINUTE,
+	);
 
-	test('imports and publishes a webhook workflow before start, then starts n8n', async () => {
-		await n8n.importWorkflow(webhookWorkflow);
-		await n8n.publishWorkflow(WEBHOOK_ID);
+	test(
+		'imports and publishes a webhook workflow before start, then starts n8n',
+		async () => {
+			await n8n.importWorkflow(webhookWorkflow);
+			await n8n.publishWorkflow(WEBHOOK_ID);
 
-		await timed('server start to readiness', () => n8n.start());
-		expect(n8n.isRunning).toBe(true);
-		expect(n8n.logTail(400)).toContain(`Activated workflow "${webhookWorkflow.name}"`);
-	}, 3 * MINUTE);
+			await timed('server start to readiness', () => n8n.start());
+			expect(n8n.isRunning).toBe(true);
+			expect(n8n.logTail(400)).toContain(`Activated workflow "${webhookWorkflow.name}"`);
+		},
+		3 * MINUTE,
+	);
 
-	test('serves the production webhook', async () => {
-		const response = await timed('webhook call', () =>
-			fetch(n8n.webhookUrl(WEBHOOK_PATH), {
+	test(
+		'serves the production webhook',
+		async () => {
+			const response = await timed('webhook call', () =>
+				fetch(n8n.webhookUrl(WEBHOOK_PATH), {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ name: 'e2e' }),
+				}),
+			);
+
+			expect(response.status).toBe(200);
+			expect(await response.json()).toEqual({ reply: 'hi e2e' });
+		},
+		MINUTE,
+	);
+
+	test(
+		'lists the webhook execution through the public API (owner from env + API key)',
+		async () => {
+			await n8n.login();
+			const apiKey = await n8n.createApiKey();
+			expect(apiKey).toMatch(/\S{20,}/);
+
+			expect(await n8n.nodeTypeNames()).toEqual(
+				expect.arrayContaining([`${FIXTURE_PACKAGE}.fixture`, 'n8n-nodes-base.webhook']),
+			);
+
+			const executions = await n8n.waitForExecutions(WEBHOOK_ID, 1, 20_000);
+			expect(executions).toHaveLength(1);
+			expect(executions[0]).toMatchObject({
+				workflowId: WEBHOOK_ID,
+				mode: 'webhook',
+				status: 'success',
+			});
+
+			const detailed = await n8n.getExecution(executions[0].id, true);
+			expect(nodeOutput({ data: detailed.data! }, 'Reply').map((item) => item.json)).toEqual([
+				{ reply: 'hi e2e' },
+			]);
+		},
+		MINUTE,
+	);
+
+	test(
+		'imports a credential with plain data; n8n encrypts it and workflows can use it',
+		async () => {
+			const echo = await startHeaderEcho();
+			try {
+				await n8n.importCredentials({
+					id: HEADER_CRED_ID,
+					name: 'E2E header auth',
+					type: 'httpHeaderAuth',
+					data: { name: 'X-E2E-Token', value: 'secret-e2e-123' },
+				});
+				await n8n.importWorkflow(headerAuthWorkflow(echo.url));
+
+				// Stored encrypted: the default export shows an opaque string, --decrypted the plain data.
+				const [stored] = await n8n.exportCredentials(HEADER_CRED_ID);
+				expect(typeof stored.data).toBe('string');
+				expect(String(stored.data)).not.toContain('secret-e2e-123');
+				const [decrypted] = await n8n.exportCredentials(HEADER_CRED_ID, { decrypted: true });
+				expect(decrypted).toMatchObject({
+					type: 'httpHeaderAuth',
+					data: { name: 'X-E2E-Token', value: 'secret-e2e-123' },
+				});
+
+				// CLI execute while the server runs (separate task-broker port).
+				const run = await n8n.executeWorkflow(HEADER_WF_ID);
+				expect(echo.seen).toEqual(['secret-e2e-123']);
+				expect(nodeOutput(run, 'HTTP Request').map((item) => item.json)).toEqual([
+					{ token: 'secret-e2e-123' },
+				]);
+			} finally {
+				await echo.close();
+			}
+		},
+		3 * MINUTE,
+	);
+
+	test(
+		'restarts on the same user folder and port, then stops cleanly',
+		async () => {
+			await timed('server restart', () => n8n.restart());
+			const response = await fetch(n8n.webhookUrl(WEBHOOK_PATH), {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ name: 'e2e' }),
-			}),
-		);
-
-		expect(response.status).toBe(200);
-		expect(await response.json()).toEqual({ reply: 'hi e2e' });
-	}, MINUTE);
-
-	test('lists the webhook execution through the public API (owner from env + API key)', async () => {
-		await n8n.login();
-		const apiKey = await n8n.createApiKey();
-		expect(apiKey).toMatch(/\S{20,}/);
-
-		expect(await n8n.nodeTypeNames()).toEqual(expect.arrayContaining([`${FIXTURE_PACKAGE}.fixture`, 'n8n-nodes-base.webhook']));
-
-		const executions = await n8n.waitForExecutions(WEBHOOK_ID, 1, 20_000);
-		expect(executions).toHaveLength(1);
-		expect(executions[0]).toMatchObject({ workflowId: WEBHOOK_ID, mode: 'webhook', status: 'success' });
-
-		const detailed = await n8n.getExecution(executions[0].id, true);
-		expect(nodeOutput({ data: detailed.data! }, 'Reply').map((item) => item.json)).toEqual([{ reply: 'hi e2e' }]);
-	}, MINUTE);
-
-	test('imports a credential with plain data; n8n encrypts it and workflows can use it', async () => {
-		const echo = await startHeaderEcho();
-		try {
-			await n8n.importCredentials({
-				id: HEADER_CRED_ID,
-				name: 'E2E header auth',
-				type: 'httpHeaderAuth',
-				data: { name: 'X-E2E-Token', value: 'secret-e2e-123' },
+				body: JSON.stringify({ name: 'again' }),
 			});
-			await n8n.importWorkflow(headerAuthWorkflow(echo.url));
+			expect(await response.json()).toEqual({ reply: 'hi again' });
 
-			// Stored encrypted: the default export shows an opaque string, --decrypted the plain data.
-			const [stored] = await n8n.exportCredentials(HEADER_CRED_ID);
-			expect(typeof stored.data).toBe('string');
-			expect(String(stored.data)).not.toContain('secret-e2e-123');
-			const [decrypted] = await n8n.exportCredentials(HEADER_CRED_ID, { decrypted: true });
-			expect(decrypted).toMatchObject({ type: 'httpHeaderAuth', data: { name: 'X-E2E-Token', value: 'secret-e2e-123' } });
-
-			// CLI execute while the server runs (separate task-broker port).
-			const run = await n8n.executeWorkflow(HEADER_WF_ID);
-			expect(echo.seen).toEqual(['secret-e2e-123']);
-			expect(nodeOutput(run, 'HTTP Request').map((item) => item.json)).toEqual([{ token: 'secret-e2e-123' }]);
-		} finally {
-			await echo.close();
-		}
-	}, 3 * MINUTE);
-
-	test('restarts on the same user folder and port, then stops cleanly', async () => {
-		await timed('server restart', () => n8n.restart());
-		const response = await fetch(n8n.webhookUrl(WEBHOOK_PATH), {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ name: 'again' }),
-		});
-		expect(await response.json()).toEqual({ reply: 'hi again' });
-
-		await timed('server stop', () => n8n.stop());
-		expect(n8n.isRunning).toBe(false);
-		await expect(fetch(`${n8n.baseUrl}/healthz`)).rejects.toThrow();
-	}, MINUTE);
+			await timed('server stop', () => n8n.stop());
+			expect(n8n.isRunning).toBe(false);
+			await expect(fetch(`${n8n.baseUrl}/healthz`)).rejects.toThrow();
+		},
+		MINUTE,
+	);
 });

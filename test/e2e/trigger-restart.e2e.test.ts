@@ -19,7 +19,12 @@
 import { randomBytes } from 'crypto';
 import path from 'path';
 
-import { deliveryKey, PERSISTED_PROPERTY, STORED_KEY_LENGTH, storedKey } from '../../nodes/Truedy/trigger/dedupe';
+import {
+	deliveryKey,
+	PERSISTED_PROPERTY,
+	STORED_KEY_LENGTH,
+	storedKey,
+} from '../../nodes/Truedy/trigger/dedupe';
 import { deliverWebhook, type DeliverResult, type WebhookEnvelope } from '../simulator/webhooks';
 import { ensureN8nInstalled, N8nServer, packAndInstallPackage } from './n8n-server';
 import { e2eLog, Timings } from './e2e-helpers';
@@ -56,7 +61,14 @@ const workflow = {
 			position: [0, 0],
 			webhookId: WEBHOOK_ID,
 			// No Truedy API lookups: this file is about delivery, signatures and dedupe.
-			parameters: { events: ['call.ended'], verifySignature: true, resolveCall: false, fetchCallDetails: false, filters: {}, options: {} },
+			parameters: {
+				events: ['call.ended'],
+				verifySignature: true,
+				resolveCall: false,
+				fetchCallDetails: false,
+				filters: {},
+				options: {},
+			},
 			credentials: { truedyWebhookApi: CREDENTIAL },
 		},
 		{
@@ -94,7 +106,8 @@ function newEvent(tag: string): WebhookEnvelope {
 	} as WebhookEnvelope;
 }
 
-const keyOf = (envelope: WebhookEnvelope) => storedKey(deliveryKey(envelope as any, 'call.ended', JSON.stringify(envelope)));
+const keyOf = (envelope: WebhookEnvelope) =>
+	storedKey(deliveryKey(envelope as any, 'call.ended', JSON.stringify(envelope)));
 
 /**
  * 503s a sender retries, counted apart: n8n's own "Database is not ready!" (before any workflow
@@ -104,7 +117,11 @@ const keyOf = (envelope: WebhookEnvelope) => storedKey(deliveryKey(envelope as a
 const retries = { notReady: 0, busy: 0 };
 
 /** One delivery, sent again (freshly signed) after a 503 either kind, as Truedy would retry it. */
-async function deliverOne(url: string, envelope: WebhookEnvelope, secret: string): Promise<DeliverResult> {
+async function deliverOne(
+	url: string,
+	envelope: WebhookEnvelope,
+	secret: string,
+): Promise<DeliverResult> {
 	for (;;) {
 		const result = await deliverWebhook(url, envelope, { secret, timeoutMs: 60_000 });
 		if (result.status !== 503) return result;
@@ -116,7 +133,12 @@ async function deliverOne(url: string, envelope: WebhookEnvelope, secret: string
 }
 
 /** Delivers every envelope, `concurrency` at a time, signed with `secretFor(index)`. */
-async function deliverAll(url: string, envelopes: WebhookEnvelope[], concurrency: number, secretFor: (i: number) => string): Promise<DeliverResult[]> {
+async function deliverAll(
+	url: string,
+	envelopes: WebhookEnvelope[],
+	concurrency: number,
+	secretFor: (i: number) => string,
+): Promise<DeliverResult[]> {
 	const results: DeliverResult[] = new Array(envelopes.length);
 	let next = 0;
 	const worker = async () => {
@@ -147,9 +169,15 @@ async function allExecutions(includeData = false): Promise<Page['data']> {
 	const all: Page['data'] = [];
 	let cursor: string | undefined;
 	for (;;) {
-		const query = new URLSearchParams({ workflowId: WORKFLOW_ID, limit: '250', includeData: String(includeData) });
+		const query = new URLSearchParams({
+			workflowId: WORKFLOW_ID,
+			limit: '250',
+			includeData: String(includeData),
+		});
 		if (cursor) query.set('cursor', cursor);
-		const page = await whileUnavailable(() => n8n!.api<Page>('GET', `/executions?${query.toString()}`));
+		const page = await whileUnavailable(() =>
+			n8n!.api<Page>('GET', `/executions?${query.toString()}`),
+		);
 		all.push(...page.data);
 		if (!page.nextCursor || page.data.length === 0) return all;
 		cursor = page.nextCursor;
@@ -157,25 +185,38 @@ async function allExecutions(includeData = false): Promise<Page['data']> {
 }
 
 /** Waits until `count` executions not in `since` exist and none of them is still running. */
-async function waitForNewExecutions(since: Set<string>, count: number, timeoutMs = 240_000): Promise<Page['data']> {
+async function waitForNewExecutions(
+	since: Set<string>,
+	count: number,
+	timeoutMs = 240_000,
+): Promise<Page['data']> {
 	const deadline = Date.now() + timeoutMs;
 	let fresh: Page['data'] = [];
 	while (Date.now() < deadline) {
 		fresh = (await allExecutions()).filter((execution) => !since.has(execution.id));
-		if (fresh.length >= count && fresh.every((execution) => !['new', 'running', 'waiting'].includes(execution.status))) return fresh;
+		if (
+			fresh.length >= count &&
+			fresh.every((execution) => !['new', 'running', 'waiting'].includes(execution.status))
+		)
+			return fresh;
 		await sleep(500);
 	}
-	throw new Error(`wanted ${count} new finished executions within ${timeoutMs} ms, have ${fresh.length}`);
+	throw new Error(
+		`wanted ${count} new finished executions within ${timeoutMs} ms, have ${fresh.length}`,
+	);
 }
 
 const baseline = async () => new Set((await allExecutions()).map((execution) => execution.id));
 
 /** The stored keys in the saved static data. */
 function savedKeys(): Set<string> {
-	const persisted = readWorkflowStaticData(n8n!, WORKFLOW_ID)?.[`node:${TRIGGER}`]?.[PERSISTED_PROPERTY];
+	const persisted = readWorkflowStaticData(n8n!, WORKFLOW_ID)?.[`node:${TRIGGER}`]?.[
+		PERSISTED_PROPERTY
+	];
 	const keys = new Set<string>();
 	for (const [, text] of persisted?.b ?? []) {
-		for (let at = 0; at < text.length; at += STORED_KEY_LENGTH) keys.add(text.slice(at, at + STORED_KEY_LENGTH));
+		for (let at = 0; at < text.length; at += STORED_KEY_LENGTH)
+			keys.add(text.slice(at, at + STORED_KEY_LENGTH));
 	}
 	return keys;
 }
@@ -197,20 +238,30 @@ async function expectAllKeysSaved(): Promise<number> {
 async function deliverNew(count: number, concurrency: number, tag: string): Promise<void> {
 	const envelopes = Array.from({ length: count }, () => newEvent(tag));
 	const before = await baseline();
-	const results = await timings.time(`deliver ${count} new (${concurrency} at a time)`, () => deliverAll(productionUrl, envelopes, concurrency, alternate));
+	const results = await timings.time(`deliver ${count} new (${concurrency} at a time)`, () =>
+		deliverAll(productionUrl, envelopes, concurrency, alternate),
+	);
 	expect(statusCounts(results)).toEqual({ 204: count });
 	delivered.push(...envelopes);
-	const fresh = await timings.time(`wait for ${count} executions`, () => waitForNewExecutions(before, count));
+	const fresh = await timings.time(`wait for ${count} executions`, () =>
+		waitForNewExecutions(before, count),
+	);
 	expect(fresh).toHaveLength(count);
-	expect(fresh.every((execution) => execution.status === 'success' && execution.mode === 'webhook')).toBe(true);
+	expect(
+		fresh.every((execution) => execution.status === 'success' && execution.mode === 'webhook'),
+	).toBe(true);
 	const savedCount = await expectAllKeysSaved();
-	log(`${count} new deliveries: ${fresh.length} executions; ${savedCount} keys in the saved static data`);
+	log(
+		`${count} new deliveries: ${fresh.length} executions; ${savedCount} keys in the saved static data`,
+	);
 }
 
 /** Re-delivers every event so far with fresh signatures: all 204, and only the sentinel runs. */
 async function redeliverAll(concurrency: number): Promise<void> {
 	const before = await baseline();
-	const results = await timings.time(`re-deliver ${delivered.length} after the restart`, () => deliverAll(productionUrl, delivered, concurrency, alternate));
+	const results = await timings.time(`re-deliver ${delivered.length} after the restart`, () =>
+		deliverAll(productionUrl, delivered, concurrency, alternate),
+	);
 	expect(statusCounts(results)).toEqual({ 204: delivered.length });
 	await sleep(2_000);
 	const sentinel = newEvent('sentinel');
@@ -218,9 +269,13 @@ async function redeliverAll(concurrency: number): Promise<void> {
 	delivered.push(sentinel);
 	const fresh = await waitForNewExecutions(before, 1);
 	const withData = await whileUnavailable(() => n8n!.getExecution(fresh[0].id, true));
-	expect((withData as any).data.resultData.runData[TRIGGER][0].data.main[0][0].json.eventId).toBe(sentinel.data.id);
+	expect((withData as any).data.resultData.runData[TRIGGER][0].data.main[0][0].json.eventId).toBe(
+		sentinel.data.id,
+	);
 	expect(fresh).toHaveLength(1);
-	log(`re-delivered ${delivered.length - 1} after a restart: 0 new executions (sentinel ${fresh[0].id} only)`);
+	log(
+		`re-delivered ${delivered.length - 1} after a restart: 0 new executions (sentinel ${fresh[0].id} only)`,
+	);
 }
 
 async function restart(): Promise<void> {
@@ -230,9 +285,15 @@ async function restart(): Promise<void> {
 beforeAll(async () => {
 	const install = await ensureN8nInstalled(log);
 	n8n = await N8nServer.create({ install, log });
-	await timings.time('pack + install the package', () => packAndInstallPackage(install, n8n!.userFolder, ROOT));
+	await timings.time('pack + install the package', () =>
+		packAndInstallPackage(install, n8n!.userFolder, ROOT),
+	);
 	await n8n.importCredentials([
-		{ ...CREDENTIAL, type: 'truedyWebhookApi', data: { signingSecret: `${PRODUCTION_SECRET}\n${TEST_URL_SECRET}` } },
+		{
+			...CREDENTIAL,
+			type: 'truedyWebhookApi',
+			data: { signingSecret: `${PRODUCTION_SECRET}\n${TEST_URL_SECRET}` },
+		},
 	]);
 	await n8n.importWorkflow(workflow);
 	await n8n.publishWorkflow(WORKFLOW_ID);
@@ -243,7 +304,9 @@ beforeAll(async () => {
 }, 10 * 60_000);
 
 afterAll(async () => {
-	log(`deliveries sent again after a 503: ${retries.notReady} × n8n's "Database is not ready!", ${retries.busy} × the trigger's busy (saves behind)`);
+	log(
+		`deliveries sent again after a 503: ${retries.notReady} × n8n's "Database is not ready!", ${retries.busy} × the trigger's busy (saves behind)`,
+	);
 	await n8n?.dispose();
 	timings.print('trigger-restart.e2e.test.ts');
 }, 60_000);
@@ -255,7 +318,10 @@ test('6 deliveries 3 at a time: 6 executions, all 6 keys saved', async () => {
 
 test('a delivery signed with neither secret gets 401 and starts nothing', async () => {
 	const before = await baseline();
-	const forged = await deliverWebhook(productionUrl, newEvent('forged'), { secret: `whsec_${randomBytes(24).toString('hex')}`, timeoutMs: 60_000 });
+	const forged = await deliverWebhook(productionUrl, newEvent('forged'), {
+		secret: `whsec_${randomBytes(24).toString('hex')}`,
+		timeoutMs: 60_000,
+	});
 	expect(forged.status).toBe(401);
 	expect(JSON.parse(forged.body).error).toMatchObject({ reason: 'signature_mismatch' });
 	expect(forged.body).not.toContain(PRODUCTION_SECRET);
@@ -272,45 +338,71 @@ test('1 delivery, restart, re-deliver: 0 new executions', async () => {
 	await redeliverAll(3);
 });
 
-test('200 deliveries (20 at a time), restart, re-deliver all: 0 new executions', async () => {
-	await deliverNew(200, 20, 'two-hundred');
-	await restart();
-	await redeliverAll(20);
-}, LONG);
+test(
+	'200 deliveries (20 at a time), restart, re-deliver all: 0 new executions',
+	async () => {
+		await deliverNew(200, 20, 'two-hundred');
+		await restart();
+		await redeliverAll(20);
+	},
+	LONG,
+);
 
-test('1,000 deliveries (20 at a time), restart, re-deliver all: 0 new executions', async () => {
-	await deliverNew(1000, 20, 'thousand');
-	await restart();
-	await redeliverAll(20);
-	// Everything delivered in this file is still one key each in the database.
-	expect(savedKeys().size).toBe(delivered.length);
-}, LONG);
+test(
+	'1,000 deliveries (20 at a time), restart, re-deliver all: 0 new executions',
+	async () => {
+		await deliverNew(1000, 20, 'thousand');
+		await restart();
+		await redeliverAll(20);
+		// Everything delivered in this file is still one key each in the database.
+		expect(savedKeys().size).toBe(delivered.length);
+	},
+	LONG,
+);
 
-test('Test URL with its own secret: "Listen for test event" through the REST API, then a delivery runs in manual mode', async () => {
-	const before = await baseline();
-	// Before listening, n8n does not know the test webhook.
-	expect((await deliverWebhook(testUrl, newEvent('test-url'), { secret: TEST_URL_SECRET, timeoutMs: 60_000 })).status).toBe(404);
+test(
+	'Test URL with its own secret: "Listen for test event" through the REST API, then a delivery runs in manual mode',
+	async () => {
+		const before = await baseline();
+		// Before listening, n8n does not know the test webhook.
+		expect(
+			(
+				await deliverWebhook(testUrl, newEvent('test-url'), {
+					secret: TEST_URL_SECRET,
+					timeoutMs: 60_000,
+				})
+			).status,
+		).toBe(404);
 
-	const listening = await whileUnavailable(() =>
-		n8n!.rest<{ waitingForWebhook?: boolean }>('POST', `/workflows/${WORKFLOW_ID}/run`, { triggerToStartFrom: { name: TRIGGER } }),
-	);
-	expect(listening).toMatchObject({ waitingForWebhook: true });
+		const listening = await whileUnavailable(() =>
+			n8n!.rest<{ waitingForWebhook?: boolean }>('POST', `/workflows/${WORKFLOW_ID}/run`, {
+				triggerToStartFrom: { name: TRIGGER },
+			}),
+		);
+		expect(listening).toMatchObject({ waitingForWebhook: true });
 
-	// Signed with the production endpoint's secret only: refused, and n8n keeps listening.
-	const wrong = await deliverWebhook(testUrl, newEvent('test-url'), { secret: `whsec_${randomBytes(24).toString('hex')}`, timeoutMs: 60_000 });
-	expect(wrong.status).toBe(401);
+		// Signed with the production endpoint's secret only: refused, and n8n keeps listening.
+		const wrong = await deliverWebhook(testUrl, newEvent('test-url'), {
+			secret: `whsec_${randomBytes(24).toString('hex')}`,
+			timeoutMs: 60_000,
+		});
+		expect(wrong.status).toBe(401);
 
-	const event = newEvent('test-url');
-	const accepted = await deliverOne(testUrl, event, TEST_URL_SECRET);
-	expect(accepted.status).toBe(204);
-	const [execution] = await waitForNewExecutions(before, 1, 60_000);
-	expect(execution.mode).toBe('manual');
-	const withData = await whileUnavailable(() => n8n!.getExecution(execution.id, true));
-	expect((withData as any).data.resultData.runData[TRIGGER][0].data.main[0][0].json).toMatchObject({ event: 'call.ended', eventId: event.data.id });
+		const event = newEvent('test-url');
+		const accepted = await deliverOne(testUrl, event, TEST_URL_SECRET);
+		expect(accepted.status).toBe(204);
+		const [execution] = await waitForNewExecutions(before, 1, 60_000);
+		expect(execution.mode).toBe('manual');
+		const withData = await whileUnavailable(() => n8n!.getExecution(execution.id, true));
+		expect(
+			(withData as any).data.resultData.runData[TRIGGER][0].data.main[0][0].json,
+		).toMatchObject({ event: 'call.ended', eventId: event.data.id });
 
-	// The production URL keeps working next to it, with the other secret.
-	const production = newEvent('after-test');
-	expect((await deliverOne(productionUrl, production, PRODUCTION_SECRET)).status).toBe(204);
-	delivered.push(production);
-	expect(await waitForNewExecutions(before, 2, 60_000)).toHaveLength(2);
-}, LONG);
+		// The production URL keeps working next to it, with the other secret.
+		const production = newEvent('after-test');
+		expect((await deliverOne(productionUrl, production, PRODUCTION_SECRET)).status).toBe(204);
+		delivered.push(production);
+		expect(await waitForNewExecutions(before, 2, 60_000)).toHaveLength(2);
+	},
+	LONG,
+);

@@ -447,7 +447,10 @@ describe('a time-dependent variable under Retry On Fail (issue #13)', () => {
 			parameters: {
 				...parameters,
 				variables: {
-					variable: [...parameters.variables.variable, { name: 'requested_at', value: '={{ $now }}' }],
+					variable: [
+						...parameters.variables.variable,
+						{ name: 'requested_at', value: '={{ $now }}' },
+					],
 				},
 			},
 			items: batch(),
@@ -456,7 +459,10 @@ describe('a time-dependent variable under Retry On Fail (issue #13)', () => {
 		});
 		scanner.scanRun('retry on fail with {{ $now }}', result);
 		const { counts, problems } = account(result, BATCH, executionId);
-		proofs.push({ name: 'n8n Retry On Fail with a {{ $now }} variable, first tries failing after create', ...counts });
+		proofs.push({
+			name: 'n8n Retry On Fail with a {{ $now }} variable, first tries failing after create',
+			...counts,
+		});
 
 		expect(problems).toEqual([]);
 		expect(result.nodeError(NODE)).toBeUndefined();

@@ -75,7 +75,11 @@ async function send(
 	for (const [name, value] of Object.entries(attempt.headers)) {
 		for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
 	}
-	const response = await fetch(target.url, { method: 'POST', headers, body: attempt.body as unknown as BodyInit });
+	const response = await fetch(target.url, {
+		method: 'POST',
+		headers,
+		body: attempt.body as unknown as BodyInit,
+	});
 	const text = await response.text();
 	scanner.scan('trigger answer', text);
 	return { status: response.status, text };
@@ -148,8 +152,13 @@ beforeAll(async () => {
 		parameters: { events: ['call.ended'] },
 		credentials: { truedyWebhookApi: { signingSecret: '' } },
 	});
-	const twoSecrets = { truedyWebhookApi: { signingSecret: `${CANARY_SIGNING_SECRET}\n${SECOND_SIGNING_SECRET}` } };
-	twoSecretHarness = await startTriggerHarness({ parameters: { events: ['call.ended'] }, credentials: twoSecrets });
+	const twoSecrets = {
+		truedyWebhookApi: { signingSecret: `${CANARY_SIGNING_SECRET}\n${SECOND_SIGNING_SECRET}` },
+	};
+	twoSecretHarness = await startTriggerHarness({
+		parameters: { events: ['call.ended'] },
+		credentials: twoSecrets,
+	});
 	sortedHarness = await startTriggerHarness({
 		parameters: { events: ['call.ended'], options: { acceptSortedKeys: true } },
 		credentials: twoSecrets,
@@ -161,7 +170,12 @@ afterAll(async () => {
 	await emptySecretHarness.close();
 	await twoSecretHarness.close();
 	await sortedHarness.close();
-	for (const e of [...harness.executions, ...emptySecretHarness.executions, ...twoSecretHarness.executions, ...sortedHarness.executions])
+	for (const e of [
+		...harness.executions,
+		...emptySecretHarness.executions,
+		...twoSecretHarness.executions,
+		...sortedHarness.executions,
+	])
 		scanner.scan('execution', e.run);
 	scanner.scanLogs(logs);
 	const rejectionLogs = logs.grep('Truedy Trigger rejected a delivery with 401').length;
@@ -570,13 +584,17 @@ test('control: a replay inside the tolerance is accepted once, then dropped as a
 });
 
 /** `${timestamp}.${json.dumps(body, sort_keys=True)}`, as Truedy's early backend signed (simulator's own serializer). */
-const signSorted = (secret: string, timestamp: string, raw: string) => sign(secret, timestamp, pythonSortedDumps(JSON.parse(raw)));
+const signSorted = (secret: string, timestamp: string, raw: string) =>
+	sign(secret, timestamp, pythonSortedDumps(JSON.parse(raw)));
 
 test('control: two secrets in one credential (one per endpoint) and rotation lists: either secret is accepted', async () => {
 	const withSecret = (secret: string, header = (signature: string) => signature): Attempt => {
 		const raw = body();
 		const ts = String(nowSeconds());
-		return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': header(sign(secret, ts, raw)) }, body: raw };
+		return {
+			headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': header(sign(secret, ts, raw)) },
+			body: raw,
+		};
 	};
 	const stranger = 'whsec_NOTinTHEcredential0000000000';
 	await control(
@@ -588,7 +606,13 @@ test('control: two secrets in one credential (one per endpoint) and rotation lis
 			...Array.from({ length: 5 }, () => {
 				const raw = body();
 				const ts = String(nowSeconds());
-				return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': `${sign(stranger, ts, raw)},${sign(SECOND_SIGNING_SECRET, ts, raw)}` }, body: raw };
+				return {
+					headers: {
+						'X-Truedy-Timestamp': ts,
+						'X-Truedy-Signature': `${sign(stranger, ts, raw)},${sign(SECOND_SIGNING_SECRET, ts, raw)}`,
+					},
+					body: raw,
+				};
 			}),
 		],
 		twoSecretHarness,
@@ -610,7 +634,10 @@ test('two secrets in the credential: keys made from them together, or near them,
 	const attempts = sample(fc.integer({ min: 0, max: keys.length - 1 }), 11).map((k) => {
 		const raw = body();
 		const ts = String(nowSeconds());
-		return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': sign(keys[k], ts, raw) }, body: raw };
+		return {
+			headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': sign(keys[k], ts, raw) },
+			body: raw,
+		};
 	});
 	await attack('two secrets: combined or near-miss keys', attempts, twoSecretHarness);
 });
@@ -619,13 +646,22 @@ test('key-sorted signing with the option off is refused, and the reason says wha
 	const attempts = sample(fc.integer({ min: 0, max: 1 }), 12).map((k) => {
 		const raw = body();
 		const ts = String(nowSeconds());
-		return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(both(k), ts, raw) }, body: raw };
+		return {
+			headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(both(k), ts, raw) },
+			body: raw,
+		};
 	});
 	const row = await attack('key-sorted signing, option off', attempts, twoSecretHarness);
 	expect(row.reasons).toEqual({ signature_mismatch: attempts.length });
 	const raw = body();
 	const ts = String(nowSeconds());
-	const answer = await send(twoSecretHarness, { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(CANARY_SIGNING_SECRET, ts, raw) }, body: raw });
+	const answer = await send(twoSecretHarness, {
+		headers: {
+			'X-Truedy-Timestamp': ts,
+			'X-Truedy-Signature': signSorted(CANARY_SIGNING_SECRET, ts, raw),
+		},
+		body: raw,
+	});
 	expect(JSON.parse(answer.text).error.message).toMatch(/Accept Key-Sorted Signing/);
 	categories[categories.length - 1].tried++;
 	categories[categories.length - 1].rejected401++;
@@ -637,13 +673,18 @@ test('control: with Accept Key-Sorted Signing on, key-sorted and raw signatures 
 	const sorted = (secret: string, extra: Record<string, unknown> = {}): Attempt => {
 		const raw = body(extra);
 		const ts = String(nowSeconds());
-		return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(secret, ts, raw) }, body: raw };
+		return {
+			headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(secret, ts, raw) },
+			body: raw,
+		};
 	};
 	await control(
 		'key-sorted signing accepted with the option on',
 		[
 			...Array.from({ length: 10 }, () => sorted(CANARY_SIGNING_SECRET)),
-			...Array.from({ length: 5 }, () => sorted(SECOND_SIGNING_SECRET, { summary: 'Grüße – 日本 😀', score: 1.5, big: 1e16 })),
+			...Array.from({ length: 5 }, () =>
+				sorted(SECOND_SIGNING_SECRET, { summary: 'Grüße – 日本 😀', score: 1.5, big: 1e16 }),
+			),
 			...Array.from({ length: 5 }, () => genuine(body())),
 		],
 		sortedHarness,
@@ -656,19 +697,53 @@ test('with Accept Key-Sorted Signing on: other secrets, tampered values, stale o
 		const ts = String(nowSeconds());
 		switch (k) {
 			case 0:
-				return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted('whsec_attacker', ts, raw) }, body: raw };
+				return {
+					headers: {
+						'X-Truedy-Timestamp': ts,
+						'X-Truedy-Signature': signSorted('whsec_attacker', ts, raw),
+					},
+					body: raw,
+				};
 			case 1: // a value changed after signing (the sorted text changes with it)
-				return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': signSorted(CANARY_SIGNING_SECRET, ts, raw) }, body: raw.replace('"summary":"ok"', '"summary":"OK"') };
+				return {
+					headers: {
+						'X-Truedy-Timestamp': ts,
+						'X-Truedy-Signature': signSorted(CANARY_SIGNING_SECRET, ts, raw),
+					},
+					body: raw.replace('"summary":"ok"', '"summary":"OK"'),
+				};
 			case 2: {
 				const old = String(nowSeconds() - 3600);
-				return { headers: { 'X-Truedy-Timestamp': old, 'X-Truedy-Signature': signSorted(CANARY_SIGNING_SECRET, old, raw) }, body: raw };
+				return {
+					headers: {
+						'X-Truedy-Timestamp': old,
+						'X-Truedy-Signature': signSorted(CANARY_SIGNING_SECRET, old, raw),
+					},
+					body: raw,
+				};
 			}
 			case 3: {
 				const ahead = String(nowSeconds() + 3600);
-				return { headers: { 'X-Truedy-Timestamp': ahead, 'X-Truedy-Signature': signSorted(SECOND_SIGNING_SECRET, ahead, raw) }, body: raw };
+				return {
+					headers: {
+						'X-Truedy-Timestamp': ahead,
+						'X-Truedy-Signature': signSorted(SECOND_SIGNING_SECRET, ahead, raw),
+					},
+					body: raw,
+				};
 			}
 			default: // sorted JSON signed with compact separators (not what Python writes)
-				return { headers: { 'X-Truedy-Timestamp': ts, 'X-Truedy-Signature': sign(CANARY_SIGNING_SECRET, ts, JSON.stringify(JSON.parse(pythonSortedDumps(JSON.parse(raw))))) }, body: raw };
+				return {
+					headers: {
+						'X-Truedy-Timestamp': ts,
+						'X-Truedy-Signature': sign(
+							CANARY_SIGNING_SECRET,
+							ts,
+							JSON.stringify(JSON.parse(pythonSortedDumps(JSON.parse(raw)))),
+						),
+					},
+					body: raw,
+				};
 		}
 	});
 	await attack('key-sorted signing on: forged, tampered, stale', attempts, sortedHarness);

@@ -38,7 +38,10 @@ export const SIM_NUMBERS = {
 const SEED_TIME = '2025-01-15T09:30:00.000Z';
 
 function numbers(prefix: string, list: readonly string[]): PhoneNumberRef[] {
-	return list.map((phone_number, i) => ({ id: `${prefix}-0000-4000-8000-00000000000${i + 1}`, phone_number }));
+	return list.map((phone_number, i) => ({
+		id: `${prefix}-0000-4000-8000-00000000000${i + 1}`,
+		phone_number,
+	}));
 }
 
 function agent(fields: Partial<SimAgent> & Pick<SimAgent, 'id' | 'name'>): SimAgent {
@@ -110,7 +113,12 @@ export function generateAgents(count: number): SimAgent[] {
 				id: `9e000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
 				name: `Generated Agent ${n}`,
 				description: `Filler agent #${i}.`,
-				outbound_phone_numbers: [{ id: `9f000000-0000-4000-8000-${String(i).padStart(12, '0')}`, phone_number: `+1415600${String(i).padStart(4, '0')}` }],
+				outbound_phone_numbers: [
+					{
+						id: `9f000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+						phone_number: `+1415600${String(i).padStart(4, '0')}`,
+					},
+				],
 			}),
 		);
 	}
@@ -121,5 +129,11 @@ export function generateAgents(count: number): SimAgent[] {
 export function completeAgent(partial: Partial<SimAgent> & { name: string }): SimAgent {
 	const now = new Date().toISOString();
 	const id = partial.id ?? randomUUID();
-	return agent({ id, ultravox_agent_id: randomUUID(), created_at: now, updated_at: now, ...partial });
+	return agent({
+		id,
+		ultravox_agent_id: randomUUID(),
+		created_at: now,
+		updated_at: now,
+		...partial,
+	});
 }

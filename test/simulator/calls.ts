@@ -1,7 +1,13 @@
 /* eslint-disable */
 // Call model helpers: ids, status vocabularies, field naming and fabricated call content.
 import { createHash, randomBytes, randomUUID } from 'crypto';
-import type { CallFieldNaming, CanonicalStatus, SimCall, StatusVocabulary, TranscriptTurn } from './types';
+import type {
+	CallFieldNaming,
+	CanonicalStatus,
+	SimCall,
+	StatusVocabulary,
+	TranscriptTurn,
+} from './types';
 
 const ALNUM = '0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -28,15 +34,30 @@ export function derivedUuid(seed: string): string {
 }
 
 /** The Ultravox agent id of a Truedy agent id, unless the agent names its own. */
-export const ultravoxAgentIdOf = (agentId: string): string => derivedUuid(`ultravox-agent:${agentId}`);
+export const ultravoxAgentIdOf = (agentId: string): string =>
+	derivedUuid(`ultravox-agent:${agentId}`);
 
 /** The call's Ultravox id (derived from the Truedy id for hand-built calls that have none). */
 export const ultravoxCallIdOf = (call: Pick<SimCall, 'id' | 'ultravox_call_id'>): string =>
 	call.ultravox_call_id ?? derivedUuid(`ultravox-call:${call.id}`);
 
 const VOCABULARIES: Record<StatusVocabulary, Record<CanonicalStatus, string>> = {
-	ended: { queued: 'queued', ringing: 'ringing', in_progress: 'in-progress', ended: 'ended', failed: 'failed', cancelled: 'cancelled' },
-	completed: { queued: 'queued', ringing: 'ringing', in_progress: 'in_progress', ended: 'completed', failed: 'failed', cancelled: 'cancelled' },
+	ended: {
+		queued: 'queued',
+		ringing: 'ringing',
+		in_progress: 'in-progress',
+		ended: 'ended',
+		failed: 'failed',
+		cancelled: 'cancelled',
+	},
+	completed: {
+		queued: 'queued',
+		ringing: 'ringing',
+		in_progress: 'in_progress',
+		ended: 'completed',
+		failed: 'failed',
+		cancelled: 'cancelled',
+	},
 };
 
 const ALIASES: Record<string, CanonicalStatus> = {
@@ -60,11 +81,18 @@ export function renderStatus(status: CanonicalStatus, vocabulary: StatusVocabula
 	return VOCABULARIES[vocabulary][status];
 }
 
-export const TERMINAL_STATUSES: ReadonlySet<CanonicalStatus> = new Set<CanonicalStatus>(['ended', 'failed', 'cancelled']);
+export const TERMINAL_STATUSES: ReadonlySet<CanonicalStatus> = new Set<CanonicalStatus>([
+	'ended',
+	'failed',
+	'cancelled',
+]);
 export const isTerminal = (status: CanonicalStatus): boolean => TERMINAL_STATUSES.has(status);
 
 /** The next automatic lifecycle step (the ringing step's outcome depends on failNumbers). */
-export function nextStatus(status: CanonicalStatus, willFail: boolean): CanonicalStatus | undefined {
+export function nextStatus(
+	status: CanonicalStatus,
+	willFail: boolean,
+): CanonicalStatus | undefined {
 	switch (status) {
 		case 'queued':
 			return 'ringing';
@@ -120,14 +148,20 @@ export function renderCall(call: SimCall, opts: RenderOptions): Record<string, u
 /** A short, plausible conversation using the call's variables. */
 export function buildTranscript(call: SimCall, agentName: string): TranscriptTurn[] {
 	const name = call.variables.first_name ?? 'there';
-	const greeting = call.call_settings.greeting ?? `Hi ${name}, this is the ${agentName} assistant calling from Truedy.`;
+	const greeting =
+		call.call_settings.greeting ??
+		`Hi ${name}, this is the ${agentName} assistant calling from Truedy.`;
 	const when = call.variables.appointment_date
 		? ` on ${call.variables.appointment_date}${call.variables.appointment_time ? ` at ${call.variables.appointment_time}` : ''}`
 		: '';
 	return [
 		{ speaker: 'agent', text: greeting, timestamp: 0.4 },
 		{ speaker: 'contact', text: 'Hi, yes, speaking.', timestamp: 3.1 },
-		{ speaker: 'agent', text: `I'm calling to confirm your appointment${when}. Does that still work for you?`, timestamp: 5.2 },
+		{
+			speaker: 'agent',
+			text: `I'm calling to confirm your appointment${when}. Does that still work for you?`,
+			timestamp: 5.2,
+		},
 		{ speaker: 'contact', text: 'Yes, that works. Thank you!', timestamp: 11.8 },
 		{ speaker: 'agent', text: 'Great, you are all set. Have a nice day!', timestamp: 14.0 },
 	];

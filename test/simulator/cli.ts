@@ -43,7 +43,9 @@ function str(args: Record<string, string | true>, name: string): string | undefi
 function buildOptions(args: Record<string, string | true>): StartOptions {
 	const opts: StartOptions = {
 		port: Number(str(args, 'port') ?? 4010),
-		callTimings: args.fast ? { queuedMs: 100, ringingMs: 150, inProgressMs: 400 } : { queuedMs: 1000, ringingMs: 2000, inProgressMs: 5000 },
+		callTimings: args.fast
+			? { queuedMs: 100, ringingMs: 150, inProgressMs: 400 }
+			: { queuedMs: 1000, ringingMs: 2000, inProgressMs: 5000 },
 	};
 	const apiKey = str(args, 'api-key');
 	if (apiKey) opts.apiKey = apiKey;
@@ -56,7 +58,9 @@ function buildOptions(args: Record<string, string | true>): StartOptions {
 			secret,
 			headerSpelling: (str(args, 'webhook-spelling') as HeaderSpelling | undefined) ?? 'Truedy',
 			payloadShape: (str(args, 'webhook-shape') as WebhookPayloadShape | undefined) ?? 'ultravox',
-			events: str(args, 'webhook-events')?.split(',').map((e) => e.trim()),
+			events: str(args, 'webhook-events')
+				?.split(',')
+				.map((e) => e.trim()),
 			signing: (str(args, 'webhook-signing') as WebhookSigning | undefined) ?? 'raw',
 		};
 	}
@@ -86,14 +90,22 @@ async function main(): Promise<void> {
 	console.log(`Truedy simulator listening on ${sim.url}`);
 	console.log(`  Base URL: ${sim.baseUrl}`);
 	console.log(`  API key:  ${sim.apiKey}`);
-	console.log(`  Control:  ${sim.url}/__sim/{health,requests,stats,calls,deliveries,faults,config,configure,reset}`);
+	console.log(
+		`  Control:  ${sim.url}/__sim/{health,requests,stats,calls,deliveries,faults,config,configure,reset}`,
+	);
 	console.log('  Agents:');
 	for (const a of sim.options.agents) {
-		const numbers = a.outbound_phone_numbers.map((n) => n.phone_number).join(', ') || 'no outbound number';
+		const numbers =
+			a.outbound_phone_numbers.map((n) => n.phone_number).join(', ') || 'no outbound number';
 		console.log(`    ${a.id}  ${a.name} [${a.status}] (${numbers})`);
 	}
-	if (sim.options.webhook) console.log(`  Webhook:  ${sim.options.webhook.url} (${sim.options.webhook.payloadShape} shape)`);
-	console.log(`SIMULATOR_READY ${JSON.stringify({ url: sim.url, baseUrl: sim.baseUrl, apiKey: sim.apiKey })}`);
+	if (sim.options.webhook)
+		console.log(
+			`  Webhook:  ${sim.options.webhook.url} (${sim.options.webhook.payloadShape} shape)`,
+		);
+	console.log(
+		`SIMULATOR_READY ${JSON.stringify({ url: sim.url, baseUrl: sim.baseUrl, apiKey: sim.apiKey })}`,
+	);
 
 	let stopping = false;
 	const stop = (signal: string) => {

@@ -25,8 +25,11 @@ export class ApiError extends Error {
 	}
 }
 
-export const validationError = (field: string, message: string, extra: Record<string, unknown> = {}): ApiError =>
-	new ApiError(422, 'validation_error', message, { field, ...extra });
+export const validationError = (
+	field: string,
+	message: string,
+	extra: Record<string, unknown> = {},
+): ApiError => new ApiError(422, 'validation_error', message, { field, ...extra });
 
 // ---------- routing ----------
 
@@ -45,7 +48,11 @@ export function route<C>(method: string, template: string, handler: Route<C>['ha
 	return { method, pattern: new RegExp(`^${source}$`), handler };
 }
 
-export function matchRoute<C>(routes: Route<C>[], method: string, path: string): { route: Route<C>; params: string[] } | undefined {
+export function matchRoute<C>(
+	routes: Route<C>[],
+	method: string,
+	path: string,
+): { route: Route<C>; params: string[] } | undefined {
 	for (const r of routes) {
 		if (r.method !== method) continue;
 		const m = r.pattern.exec(path);
@@ -90,7 +97,8 @@ export function parseJson(raw: string): ParsedBody {
 
 export function flattenHeaders(h: IncomingMessage['headers']): Record<string, string> {
 	const out: Record<string, string> = {};
-	for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+	for (const [k, v] of Object.entries(h))
+		if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
 	return out;
 }
 
@@ -104,7 +112,10 @@ export function parseQuery(params: URLSearchParams): Record<string, string | str
 }
 
 /** Last value of a query parameter. */
-export function queryValue(query: Record<string, string | string[]>, name: string): string | undefined {
+export function queryValue(
+	query: Record<string, string | string[]>,
+	name: string,
+): string | undefined {
 	const v = query[name];
 	return Array.isArray(v) ? v[v.length - 1] : v;
 }
@@ -121,12 +132,22 @@ export function parsePaging(query: Record<string, string | string[]>): Paging {
 	return { limit, offset };
 }
 
-function intParam(query: Record<string, string | string[]>, name: string, dflt: number, min: number, max: number): number {
+function intParam(
+	query: Record<string, string | string[]>,
+	name: string,
+	dflt: number,
+	min: number,
+	max: number,
+): number {
 	const raw = queryValue(query, name);
 	if (raw === undefined) return dflt;
 	const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
 	if (!Number.isInteger(n) || n < min || n > max) {
-		throw validationError(name, `${name} must be an integer between ${min} and ${max === Number.MAX_SAFE_INTEGER ? 'infinity' : max}`, { value: raw });
+		throw validationError(
+			name,
+			`${name} must be an integer between ${min} and ${max === Number.MAX_SAFE_INTEGER ? 'infinity' : max}`,
+			{ value: raw },
+		);
 	}
 	return n;
 }
@@ -152,8 +173,17 @@ export function clientIp(req: IncomingMessage): string {
 	return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
 
-export function writeJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+export function writeJson(
+	res: ServerResponse,
+	status: number,
+	body: string,
+	headers: Record<string, string> = {},
+): void {
 	if (res.writableEnded || res.destroyed) return;
-	res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), ...headers });
+	res.writeHead(status, {
+		'Content-Type': 'application/json; charset=utf-8',
+		'Content-Length': String(Buffer.byteLength(body)),
+		...headers,
+	});
 	res.end(body);
 }

@@ -37,12 +37,18 @@ export function pythonJsonDumps(value: unknown, opts: PythonDumpsOptions = {}): 
 		if (typeof v === 'bigint') return v.toString();
 		if (typeof v === 'number') return Number.isInteger(v) ? pyInt(v) : pyFloat(v);
 		if (v instanceof PyFloat) return pyFloat(v.value);
-		if (typeof v === 'undefined' || typeof v === 'function' || typeof v === 'symbol') return undefined;
+		if (typeof v === 'undefined' || typeof v === 'function' || typeof v === 'symbol')
+			return undefined;
 		if (Array.isArray(v)) return '[' + v.map((item) => encode(item) ?? 'null').join(itemSep) + ']';
-		if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return encode((v as { toJSON(): unknown }).toJSON());
-		const entries = Object.entries(v as Record<string, unknown>).filter(([, item]) => encode(item) !== undefined);
+		if (typeof (v as { toJSON?: unknown }).toJSON === 'function')
+			return encode((v as { toJSON(): unknown }).toJSON());
+		const entries = Object.entries(v as Record<string, unknown>).filter(
+			([, item]) => encode(item) !== undefined,
+		);
 		if (opts.sortKeys) entries.sort(([a], [b]) => compareCodePoints(a, b));
-		return '{' + entries.map(([k, item]) => encodeString(k) + keySep + encode(item)).join(itemSep) + '}';
+		return (
+			'{' + entries.map(([k, item]) => encodeString(k) + keySep + encode(item)).join(itemSep) + '}'
+		);
 	};
 	return encode(value) ?? 'null';
 }
@@ -63,7 +69,15 @@ export function compareCodePoints(a: string, b: string): number {
 	return x.length - y.length;
 }
 
-const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const SHORT_ESCAPES: Record<string, string> = {
+	'"': '\\"',
+	'\\': '\\\\',
+	'\b': '\\b',
+	'\f': '\\f',
+	'\n': '\\n',
+	'\r': '\\r',
+	'\t': '\\t',
+};
 
 const hex4 = (unit: number) => '\\u' + unit.toString(16).padStart(4, '0');
 
@@ -133,14 +147,19 @@ export function parsePythonJson(text: string): unknown {
 			i++;
 			const out: Record<string, unknown> = {};
 			ws();
-			if (text[i] === '}') return i++, out;
+			if (text[i] === '}') return (i++, out);
 			for (;;) {
 				ws();
 				const key = string();
 				ws();
 				i++; // ':'
 				const v = value();
-				Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true }); // '__proto__' too
+				Object.defineProperty(out, key, {
+					value: v,
+					enumerable: true,
+					writable: true,
+					configurable: true,
+				}); // '__proto__' too
 				ws();
 				if (text[i++] === '}') return out;
 			}
@@ -149,7 +168,7 @@ export function parsePythonJson(text: string): unknown {
 			i++;
 			const out: unknown[] = [];
 			ws();
-			if (text[i] === ']') return i++, out;
+			if (text[i] === ']') return (i++, out);
 			for (;;) {
 				out.push(value());
 				ws();
@@ -157,7 +176,9 @@ export function parsePythonJson(text: string): unknown {
 			}
 		}
 		if (c === '"') return string();
-		const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(text.slice(i, i + 400))!;
+		const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(
+			text.slice(i, i + 400),
+		)!;
 		i += m[0].length;
 		if (m[0] === 'true') return true;
 		if (m[0] === 'false') return false;

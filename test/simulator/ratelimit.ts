@@ -5,13 +5,14 @@ import { ApiError } from './http-util';
 import type { RateLimitOptions, RateLimitScope, RateLimitStyle, RateLimitWindow } from './types';
 
 /** Rate-limits guide, version A (the more detailed one, which matches the early backend): the default of `rateLimit: {}`. */
-export const RATE_LIMIT_VERSION_A: Readonly<Required<Omit<RateLimitOptions, 'tiers'>>> = Object.freeze({
-	limit: 100,
-	windowMs: 60_000,
-	style: 'reset_at',
-	scope: 'organization',
-	code: 'rate_limit_exceeded',
-});
+export const RATE_LIMIT_VERSION_A: Readonly<Required<Omit<RateLimitOptions, 'tiers'>>> =
+	Object.freeze({
+		limit: 100,
+		windowMs: 60_000,
+		style: 'reset_at',
+		scope: 'organization',
+		code: 'rate_limit_exceeded',
+	});
 
 /** Rate-limits guide, version B: per key 60/min, 1 000/hour, 10 000/day, with rate-limit headers. */
 export const RATE_LIMIT_VERSION_B: Readonly<RateLimitOptions> = Object.freeze({
@@ -27,7 +28,10 @@ export const RATE_LIMIT_VERSION_B: Readonly<RateLimitOptions> = Object.freeze({
 });
 
 /** Truedy's early backend (api-notes §2.1): 100/min per organisation and per path, reset_at, no headers. */
-export const RATE_LIMIT_EARLY_BACKEND: Readonly<RateLimitOptions> = Object.freeze({ ...RATE_LIMIT_VERSION_A, scope: 'organizationPath' });
+export const RATE_LIMIT_EARLY_BACKEND: Readonly<RateLimitOptions> = Object.freeze({
+	...RATE_LIMIT_VERSION_A,
+	scope: 'organizationPath',
+});
 
 /** Who is asking: what the scope picks its window key from. */
 export interface RateLimitSubject {
@@ -48,7 +52,11 @@ export function isoMicros(ms: number): string {
 	return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-const WINDOW_NAMES: Record<number, string> = { 60_000: 'Minute', 3_600_000: 'Hour', 86_400_000: 'Day' };
+const WINDOW_NAMES: Record<number, string> = {
+	60_000: 'Minute',
+	3_600_000: 'Hour',
+	86_400_000: 'Day',
+};
 
 function scopeKey(scope: RateLimitScope, who: RateLimitSubject): string {
 	if (scope === 'apiKey') return `key ${who.apiKey}`;
@@ -66,7 +74,10 @@ export class RateLimiter {
 	/** Counts the request against every window of its scope, unless one of them is full. */
 	check(rl: RateLimitOptions, who: RateLimitSubject, now = Date.now()): RateLimitOutcome {
 		const style: RateLimitStyle = rl.style ?? RATE_LIMIT_VERSION_A.style;
-		const primary: RateLimitWindow = { limit: rl.limit ?? RATE_LIMIT_VERSION_A.limit, windowMs: rl.windowMs ?? RATE_LIMIT_VERSION_A.windowMs };
+		const primary: RateLimitWindow = {
+			limit: rl.limit ?? RATE_LIMIT_VERSION_A.limit,
+			windowMs: rl.windowMs ?? RATE_LIMIT_VERSION_A.windowMs,
+		};
 		const all = [primary, ...(rl.tiers ?? [])];
 		const key = scopeKey(rl.scope ?? RATE_LIMIT_VERSION_A.scope, who);
 		const states = all.map((w, i) => {
@@ -86,11 +97,15 @@ export class RateLimiter {
 		if (style === 'headers') {
 			const put = (suffix: string, s: (typeof states)[number]) => {
 				headers[`X-RateLimit-Limit${suffix}`] = String(s.window.limit);
-				headers[`X-RateLimit-Remaining${suffix}`] = String(Math.max(0, s.window.limit - s.state.count));
+				headers[`X-RateLimit-Remaining${suffix}`] = String(
+					Math.max(0, s.window.limit - s.state.count),
+				);
 				headers[`X-RateLimit-Reset${suffix}`] = String(Math.ceil(s.resetAt / 1000));
 			};
 			put('', states[0]);
-			if (states.length > 1) for (const s of states) put(`-${WINDOW_NAMES[s.window.windowMs] ?? `${s.window.windowMs}ms`}`, s);
+			if (states.length > 1)
+				for (const s of states)
+					put(`-${WINDOW_NAMES[s.window.windowMs] ?? `${s.window.windowMs}ms`}`, s);
 		}
 		if (full.length === 0) return { headers };
 
@@ -98,7 +113,8 @@ export class RateLimiter {
 		const worst = full.reduce((a, b) => (b.resetAt > a.resetAt ? b : a));
 		const details: Record<string, unknown> = { limit: worst.window.limit };
 		if (style === 'reset_at') details.reset_at = isoMicros(worst.resetAt);
-		if (style === 'headers' || style === 'retry_after') headers['Retry-After'] = String(Math.max(1, Math.ceil((worst.resetAt - now) / 1000)));
+		if (style === 'headers' || style === 'retry_after')
+			headers['Retry-After'] = String(Math.max(1, Math.ceil((worst.resetAt - now) / 1000)));
 		const message = `Rate limit of ${worst.window.limit} requests per ${worst.window.windowMs} ms exceeded`;
 		const error = new ApiError(429, rl.code ?? 'rate_limit_exceeded', message, details, headers);
 		return { headers, error };

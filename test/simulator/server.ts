@@ -55,7 +55,13 @@ import type {
 	WebhookOptions,
 } from './types';
 import { validateCreateCall, CreateCallInput } from './validation';
-import { buildCallEndedEvent, prepareDelivery, PreparedDelivery, sendDelivery, WebhookEnvelope } from './webhooks';
+import {
+	buildCallEndedEvent,
+	prepareDelivery,
+	PreparedDelivery,
+	sendDelivery,
+	WebhookEnvelope,
+} from './webhooks';
 
 export * from './types';
 export { SIM_AGENTS, SIM_NUMBERS, SIM_ULTRAVOX_AGENTS } from './agents';
@@ -68,10 +74,16 @@ export const CONTROL_PREFIX = '/__sim';
 export const DEFAULT_API_KEY = 'truedy_sim_0123456789abcdefghijklmnopqrstuv';
 /** The organisation of `apiKey` (and of `apiKeys` entries without an `org`). */
 export const DEFAULT_ORG = 'org_sim';
-export const DEFAULT_CALL_TIMINGS: CallTimings = { queuedMs: 200, ringingMs: 300, inProgressMs: 1000 };
+export const DEFAULT_CALL_TIMINGS: CallTimings = {
+	queuedMs: 200,
+	ringingMs: 300,
+	inProgressMs: 1000,
+};
 const DEFAULT_EVENTS = ['call.ended'];
 
-export type StartOptions = Omit<Partial<SimulatorOptions>, 'callTimings'> & { callTimings?: Partial<CallTimings> };
+export type StartOptions = Omit<Partial<SimulatorOptions>, 'callTimings'> & {
+	callTimings?: Partial<CallTimings>;
+};
 
 export function defaultOptions(): SimulatorOptions {
 	return {
@@ -182,22 +194,46 @@ class Simulator implements TruedySimulator {
 
 	private readonly apiRoutes: Route<Ctx>[] = [
 		route('GET', '/agents', (ctx) => this.listAgents(ctx)),
-		route('GET', '/agents/:id', (ctx, [id]) => this.one(ctx, 200, this.renderAgent(this.requireAgent(id)))),
+		route('GET', '/agents/:id', (ctx, [id]) =>
+			this.one(ctx, 200, this.renderAgent(this.requireAgent(id))),
+		),
 		route('POST', '/calls', (ctx) => this.createCall(ctx)),
 		route('GET', '/calls', (ctx) => this.listCalls(ctx)),
-		route('GET', '/calls/:id', (ctx, [id]) => this.one(ctx, 200, this.render(this.requireCall(id, ctx.org)))),
+		route('GET', '/calls/:id', (ctx, [id]) =>
+			this.one(ctx, 200, this.render(this.requireCall(id, ctx.org))),
+		),
 	];
 
 	private readonly controlRoutes: Route<Ctx>[] = [
-		route('GET', '/health', () => this.control({ status: 'ok', url: this.url, baseUrl: this.baseUrl, apiKey: this.apiKey })),
+		route('GET', '/health', () =>
+			this.control({ status: 'ok', url: this.url, baseUrl: this.baseUrl, apiKey: this.apiKey }),
+		),
 		route('GET', '/requests', (ctx) => this.control(this.filterRequests(ctx))),
-		route('GET', '/calls', () => this.control([...this.calls.values()].map((c) => this.controlView(c)))),
-		route('GET', '/calls/:id', (_ctx, [id]) => this.control(this.controlView(this.requireCall(id)))),
-		route('POST', '/calls/:id/end', (ctx, [id]) => this.control(this.controlView(this.endCall(id, this.controlField(ctx, 'status'))))),
-		route('POST', '/calls/:id/advance', (_ctx, [id]) => this.control(this.controlView(this.advanceCall(id)))),
-		route('POST', '/calls/:id/status', (ctx, [id]) => this.control(this.controlView(this.setCallStatus(id, this.controlField(ctx, 'status') ?? '')))),
+		route('GET', '/calls', () =>
+			this.control([...this.calls.values()].map((c) => this.controlView(c))),
+		),
+		route('GET', '/calls/:id', (_ctx, [id]) =>
+			this.control(this.controlView(this.requireCall(id))),
+		),
+		route('POST', '/calls/:id/end', (ctx, [id]) =>
+			this.control(this.controlView(this.endCall(id, this.controlField(ctx, 'status')))),
+		),
+		route('POST', '/calls/:id/advance', (_ctx, [id]) =>
+			this.control(this.controlView(this.advanceCall(id))),
+		),
+		route('POST', '/calls/:id/status', (ctx, [id]) =>
+			this.control(
+				this.controlView(this.setCallStatus(id, this.controlField(ctx, 'status') ?? '')),
+			),
+		),
 		route('GET', '/deliveries', () => this.control(this.webhookDeliveries)),
-		route('GET', '/stats', () => this.control({ requests: this.requests.length, byStatus: this.statusCounts(), rateLimited: this.rateLimitedCount })),
+		route('GET', '/stats', () =>
+			this.control({
+				requests: this.requests.length,
+				byStatus: this.statusCounts(),
+				rateLimited: this.rateLimitedCount,
+			}),
+		),
 		route('GET', '/faults', () => this.control({ counts: this.faultCounts(), log: this.faultLog })),
 		route('GET', '/config', () => this.control(this.serializableOptions())),
 		route('POST', '/configure', (ctx) => {
@@ -208,7 +244,9 @@ class Simulator implements TruedySimulator {
 			this.reset();
 			return this.control({ reset: true });
 		}),
-		route('POST', '/agents', (ctx) => this.control(this.addAgent(this.controlBody(ctx) as unknown as SimAgent), 201)),
+		route('POST', '/agents', (ctx) =>
+			this.control(this.addAgent(this.controlBody(ctx) as unknown as SimAgent), 201),
+		),
 	];
 
 	constructor(options: StartOptions) {
@@ -294,7 +332,8 @@ class Simulator implements TruedySimulator {
 	}
 
 	addAgent(partial: Partial<SimAgent> & { name: string }): SimAgent {
-		if (!isPlainObject(partial) || typeof partial.name !== 'string') throw new ApiError(400, 'bad_request', 'agent needs a name');
+		if (!isPlainObject(partial) || typeof partial.name !== 'string')
+			throw new ApiError(400, 'bad_request', 'agent needs a name');
 		const agent = completeAgent(partial);
 		this.options.agents.push(agent);
 		agent.ultravox_agent_id ??= ultravoxAgentIdOf(agent.id);
@@ -324,12 +363,16 @@ class Simulator implements TruedySimulator {
 	endCall(id: string, status = 'ended'): SimCall {
 		const call = this.requireCall(id);
 		const target = this.requireStatus(status);
-		if (!isTerminal(target)) throw new ApiError(422, 'validation_error', `${status} is not a terminal status`);
+		if (!isTerminal(target))
+			throw new ApiError(422, 'validation_error', `${status} is not a terminal status`);
 		if (!isTerminal(call.status)) this.transition(call, target);
 		return call;
 	}
 
-	waitFor<T>(predicate: (sim: TruedySimulator) => T | undefined | null | false, timeoutMs = 2000): Promise<T> {
+	waitFor<T>(
+		predicate: (sim: TruedySimulator) => T | undefined | null | false,
+		timeoutMs = 2000,
+	): Promise<T> {
 		const deadline = Date.now() + timeoutMs;
 		return new Promise<T>((resolve, reject) => {
 			const tick = () => {
@@ -340,7 +383,8 @@ class Simulator implements TruedySimulator {
 					return reject(e);
 				}
 				if (value) return resolve(value);
-				if (Date.now() >= deadline) return reject(new Error(`waitFor: condition not met within ${timeoutMs} ms`));
+				if (Date.now() >= deadline)
+					return reject(new Error(`waitFor: condition not met within ${timeoutMs} ms`));
 				setTimeout(tick, 10);
 			};
 			tick();
@@ -399,10 +443,17 @@ class Simulator implements TruedySimulator {
 	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		try {
 			const ctx = await this.buildContext(req);
-			if (ctx.fullPath === CONTROL_PREFIX || ctx.fullPath.startsWith(CONTROL_PREFIX + '/')) return this.handleControl(ctx, res);
+			if (ctx.fullPath === CONTROL_PREFIX || ctx.fullPath.startsWith(CONTROL_PREFIX + '/'))
+				return this.handleControl(ctx, res);
 			await this.handleApi(ctx, req, res);
 		} catch (e) {
-			writeJson(res, 500, JSON.stringify({ error: { code: 'internal_error', message: String((e as Error)?.stack ?? e) } }));
+			writeJson(
+				res,
+				500,
+				JSON.stringify({
+					error: { code: 'internal_error', message: String((e as Error)?.stack ?? e) },
+				}),
+			);
 		}
 	}
 
@@ -463,21 +514,36 @@ class Simulator implements TruedySimulator {
 				req.socket.destroy();
 				return;
 			}
-			const result = fault === 'status503' || fault === 'status429' ? this.injectedError(ctx, fault) : await this.dispatch(ctx, record);
+			const result =
+				fault === 'status503' || fault === 'status429'
+					? this.injectedError(ctx, fault)
+					: await this.dispatch(ctx, record);
 			record.status = result.status;
 			if (result.requestId) record.requestId = result.requestId;
 			if (result.headers?.['Idempotent-Replayed'] === 'true') record.replayed = true;
 			const body = result.rawBody ?? JSON.stringify(result.payload);
-			if (fault && AFTER_FAULTS.has(fault)) logFault({ handledStatus: result.status, callId: this.createdCallId(ctx, result.status, body) });
+			if (fault && AFTER_FAULTS.has(fault))
+				logFault({
+					handledStatus: result.status,
+					callId: this.createdCallId(ctx, result.status, body),
+				});
 			else if (fault) logFault();
-			if (this.options.latencyMs > 0) await delay(this.options.latencyMs, this.inFlightScope.signal);
+			if (this.options.latencyMs > 0)
+				await delay(this.options.latencyMs, this.inFlightScope.signal);
 			if (fault === 'resetAfter') {
 				req.socket.destroy();
 				return;
 			}
 			if (fault === 'slow') await delay(this.faults.slowMs, this.inFlightScope.signal);
 			if (fault === 'status500') {
-				const error = this.errorResult(ctx, new ApiError(500, 'internal_error', 'Injected fault: the server failed after handling the request'));
+				const error = this.errorResult(
+					ctx,
+					new ApiError(
+						500,
+						'internal_error',
+						'Injected fault: the server failed after handling the request',
+					),
+				);
 				writeJson(res, 500, JSON.stringify(error.payload), { 'X-Request-Id': ctx.requestId });
 				return;
 			}
@@ -509,14 +575,23 @@ class Simulator implements TruedySimulator {
 	/** The answer of a before-fault (503, 429); the request is not handled. */
 	private injectedError(ctx: Ctx, fault: 'status503' | 'status429'): ApiResult {
 		if (fault === 'status503') {
-			return this.errorResult(ctx, new ApiError(503, 'service_unavailable', 'Injected fault: the service is unavailable'));
+			return this.errorResult(
+				ctx,
+				new ApiError(503, 'service_unavailable', 'Injected fault: the service is unavailable'),
+			);
 		}
 		const ms = this.faults.retryAfterMs;
 		return this.errorResult(
 			ctx,
-			new ApiError(429, 'rate_limit_exceeded', 'Injected fault: rate limit exceeded', { reset_at: isoMicros(Date.now() + ms) }, {
-				'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))),
-			}),
+			new ApiError(
+				429,
+				'rate_limit_exceeded',
+				'Injected fault: rate limit exceeded',
+				{ reset_at: isoMicros(Date.now() + ms) },
+				{
+					'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))),
+				},
+			),
 		);
 	}
 
@@ -539,7 +614,12 @@ class Simulator implements TruedySimulator {
 			ctx.org = record.org = this.authenticate(ctx);
 			this.checkIp(ctx);
 			rateHeaders = this.checkRateLimit(ctx);
-			if (!ctx.underBase) throw new ApiError(404, 'not_found', `No route ${ctx.method} ${ctx.fullPath}; API routes live under ${BASE_PATH}`);
+			if (!ctx.underBase)
+				throw new ApiError(
+					404,
+					'not_found',
+					`No route ${ctx.method} ${ctx.fullPath}; API routes live under ${BASE_PATH}`,
+				);
 			const match = matchRoute(this.apiRoutes, ctx.method, ctx.path);
 			if (!match) throw new ApiError(404, 'not_found', `No route ${ctx.method} ${ctx.fullPath}`);
 			return withRateHeaders(await match.route.handler(ctx, match.params));
@@ -554,7 +634,8 @@ class Simulator implements TruedySimulator {
 		let result: ApiResult;
 		try {
 			const match = matchRoute(this.controlRoutes, ctx.method, path);
-			if (!match) throw new ApiError(404, 'not_found', `No control route ${ctx.method} ${ctx.fullPath}`);
+			if (!match)
+				throw new ApiError(404, 'not_found', `No control route ${ctx.method} ${ctx.fullPath}`);
 			result = match.route.handler(ctx, match.params) as ApiResult;
 		} catch (e) {
 			if (!(e instanceof ApiError)) throw e;
@@ -570,7 +651,8 @@ class Simulator implements TruedySimulator {
 	private controlBody(ctx: Ctx): Record<string, unknown> {
 		if (ctx.rawBody.trim() === '') return {};
 		if (!ctx.body.ok) throw new ApiError(400, 'bad_request', ctx.body.error);
-		if (!isPlainObject(ctx.body.value)) throw new ApiError(400, 'bad_request', 'Body must be a JSON object');
+		if (!isPlainObject(ctx.body.value))
+			throw new ApiError(400, 'bad_request', 'Body must be a JSON object');
 		return ctx.body.value;
 	}
 
@@ -582,7 +664,9 @@ class Simulator implements TruedySimulator {
 	private filterRequests(ctx: Ctx): RecordedRequest[] {
 		const method = queryValue(ctx.query, 'method')?.toUpperCase();
 		const path = queryValue(ctx.query, 'path');
-		return this.requests.filter((r) => (!method || r.method === method) && (!path || r.path === path));
+		return this.requests.filter(
+			(r) => (!method || r.method === method) && (!path || r.path === path),
+		);
 	}
 
 	// ================= cross-cutting checks =================
@@ -590,7 +674,12 @@ class Simulator implements TruedySimulator {
 	/** The organisation of the presented key. */
 	private authenticate(ctx: Ctx): string {
 		const header = ctx.headers['authorization'];
-		if (!header) throw new ApiError(401, 'unauthorized', 'Missing Authorization header (expected "Bearer <api_key>")');
+		if (!header)
+			throw new ApiError(
+				401,
+				'unauthorized',
+				'Missing Authorization header (expected "Bearer <api_key>")',
+			);
 		const m = /^Bearer\s+(.+)$/i.exec(header.trim());
 		const org = m ? this.orgOfKey(m[1]) : undefined;
 		if (!org) throw new ApiError(401, 'unauthorized', 'Invalid API key');
@@ -609,7 +698,8 @@ class Simulator implements TruedySimulator {
 
 	private checkIp(ctx: Ctx): void {
 		const allowed = this.options.allowedIps;
-		if (allowed && !allowed.includes(ctx.clientIp)) throw new ApiError(403, 'forbidden', 'IP not whitelisted', { ip: ctx.clientIp });
+		if (allowed && !allowed.includes(ctx.clientIp))
+			throw new ApiError(403, 'forbidden', 'IP not whitelisted', { ip: ctx.clientIp });
 	}
 
 	/**
@@ -619,7 +709,11 @@ class Simulator implements TruedySimulator {
 	private checkRateLimit(ctx: Ctx): Record<string, string> {
 		const rl = this.options.rateLimit;
 		if (!rl) return {};
-		const outcome = this.rateLimiter.check(rl, { org: ctx.org ?? DEFAULT_ORG, apiKey: this.presentedKey(ctx), path: ctx.path });
+		const outcome = this.rateLimiter.check(rl, {
+			org: ctx.org ?? DEFAULT_ORG,
+			apiKey: this.presentedKey(ctx),
+			path: ctx.path,
+		});
 		if (outcome.error) throw outcome.error;
 		return outcome.headers;
 	}
@@ -637,14 +731,25 @@ class Simulator implements TruedySimulator {
 	}
 
 	private one(ctx: Ctx, status: number, data: unknown): ApiResult {
-		return { status, payload: this.options.responseShape === 'bare' ? data : { data, meta: this.meta(ctx) } };
+		return {
+			status,
+			payload: this.options.responseShape === 'bare' ? data : { data, meta: this.meta(ctx) },
+		};
 	}
 
 	private list<T>(ctx: Ctx, all: T[], paging: Paging): ApiResult {
 		const data = all.slice(paging.offset, paging.offset + paging.limit);
-		const page = { total: all.length, limit: paging.limit, offset: paging.offset, has_more: paging.offset + data.length < all.length };
+		const page = {
+			total: all.length,
+			limit: paging.limit,
+			offset: paging.offset,
+			has_more: paging.offset + data.length < all.length,
+		};
 		const meta = this.options.responseShape === 'envelope' ? this.meta(ctx) : undefined;
-		const payload = this.options.paginationIn === 'meta' ? { data, meta: { ...meta, ...page } } : { data, ...(meta && { meta }), pagination: page };
+		const payload =
+			this.options.paginationIn === 'meta'
+				? { data, meta: { ...meta, ...page } }
+				: { data, ...(meta && { meta }), pagination: page };
 		return { status: 200, payload };
 	}
 
@@ -655,7 +760,9 @@ class Simulator implements TruedySimulator {
 		const status = queryValue(ctx.query, 'status');
 		const name = queryValue(ctx.query, 'name')?.toLowerCase();
 		const agents = [...this.agents.values()]
-			.filter((a) => (!status || a.status === status) && (!name || a.name.toLowerCase().includes(name)))
+			.filter(
+				(a) => (!status || a.status === status) && (!name || a.name.toLowerCase().includes(name)),
+			)
 			.sort((a, b) => a.name.localeCompare(b.name, 'en') || a.id.localeCompare(b.id));
 		return this.list(
 			ctx,
@@ -667,7 +774,9 @@ class Simulator implements TruedySimulator {
 	/** The public view of an agent: `ultravox_agent_id` only with exposeUltravoxIds. */
 	private renderAgent(agent: SimAgent): Record<string, unknown> {
 		const { id, ultravox_agent_id, ...rest } = agent;
-		return this.options.exposeUltravoxIds ? { id, ultravox_agent_id: ultravox_agent_id ?? ultravoxAgentIdOf(id), ...rest } : { id, ...rest };
+		return this.options.exposeUltravoxIds
+			? { id, ultravox_agent_id: ultravox_agent_id ?? ultravoxAgentIdOf(id), ...rest }
+			: { id, ...rest };
 	}
 
 	private requireAgent(id: string): SimAgent {
@@ -691,7 +800,13 @@ class Simulator implements TruedySimulator {
 		const call = this.newCall(input, ctx.org ?? DEFAULT_ORG);
 		const result = this.one(ctx, 201, this.render(call));
 		const rawBody = JSON.stringify(result.payload);
-		if (storeKey) this.idempotency.set(storeKey, { canonicalBody, status: 201, rawBody, requestId: ctx.requestId });
+		if (storeKey)
+			this.idempotency.set(storeKey, {
+				canonicalBody,
+				status: 201,
+				rawBody,
+				requestId: ctx.requestId,
+			});
 		return { status: 201, rawBody };
 	}
 
@@ -699,15 +814,29 @@ class Simulator implements TruedySimulator {
 		const stored = this.idempotency.get(storeKey);
 		if (!stored) return undefined;
 		if (stored.canonicalBody !== canonicalBody && this.options.idempotencyMismatch !== 'replay') {
-			throw new ApiError(409, 'conflict', 'X-Idempotency-Key was already used with a different request body');
+			throw new ApiError(
+				409,
+				'conflict',
+				'X-Idempotency-Key was already used with a different request body',
+			);
 		}
-		return { status: stored.status, rawBody: stored.rawBody, requestId: stored.requestId, headers: { 'Idempotent-Replayed': 'true' } };
+		return {
+			status: stored.status,
+			rawBody: stored.rawBody,
+			requestId: stored.requestId,
+			headers: { 'Idempotent-Replayed': 'true' },
+		};
 	}
 
 	private chargeCredit(): void {
 		const credits = this.options.credits;
 		if (credits !== undefined && this.creditsUsed >= credits) {
-			throw new ApiError(402, 'insufficient_credits', 'Your account balance is too low to place this call', { credits_remaining: 0 });
+			throw new ApiError(
+				402,
+				'insufficient_credits',
+				'Your account balance is too low to place this call',
+				{ credits_remaining: 0 },
+			);
 		}
 		this.creditsUsed++;
 	}
@@ -766,14 +895,17 @@ class Simulator implements TruedySimulator {
 		const status = queryValue(query, 'status');
 		if (status) {
 			const canonical = toCanonicalStatus(status);
-			if (!canonical) throw validationError('status', `Unknown status ${status}`, { value: status });
+			if (!canonical)
+				throw validationError('status', `Unknown status ${status}`, { value: status });
 			const only = this.options.statusFilterVocabulary;
-			if (only && renderStatus(canonical, only) !== status) throw validationError('status', `Unknown status ${status}`, { value: status });
+			if (only && renderStatus(canonical, only) !== status)
+				throw validationError('status', `Unknown status ${status}`, { value: status });
 			filters.push((c) => c.status === canonical);
 		}
 		const direction = queryValue(query, 'direction');
 		if (direction) {
-			if (!['inbound', 'outbound', 'webrtc'].includes(direction)) throw validationError('direction', 'direction must be inbound, outbound or webrtc');
+			if (!['inbound', 'outbound', 'webrtc'].includes(direction))
+				throw validationError('direction', 'direction must be inbound, outbound or webrtc');
 			filters.push((c) => c.direction === direction);
 		}
 		const agentId = queryValue(query, 'agent_id');
@@ -783,7 +915,8 @@ class Simulator implements TruedySimulator {
 		const before = this.dateParam(query, 'created_before');
 		if (before !== undefined) filters.push((c) => Date.parse(c.created_at) <= before);
 		const ultravoxCallId = queryValue(query, 'ultravox_call_id');
-		if (this.options.ultravoxCallIdFilter && ultravoxCallId) filters.push((c) => ultravoxCallIdOf(c) === ultravoxCallId);
+		if (this.options.ultravoxCallIdFilter && ultravoxCallId)
+			filters.push((c) => ultravoxCallIdOf(c) === ultravoxCallId);
 		return filters;
 	}
 
@@ -791,14 +924,16 @@ class Simulator implements TruedySimulator {
 		const raw = queryValue(query, name);
 		if (!raw) return undefined;
 		const t = Date.parse(raw);
-		if (Number.isNaN(t)) throw validationError(name, `${name} must be an ISO 8601 date-time`, { value: raw });
+		if (Number.isNaN(t))
+			throw validationError(name, `${name} must be an ISO 8601 date-time`, { value: raw });
 		return t;
 	}
 
 	/** The call, or 404; with `org`, calls of other organisations are not found either. */
 	private requireCall(id: string, org?: string): SimCall {
 		const call = this.calls.get(id);
-		if (!call || (org !== undefined && (call.org ?? DEFAULT_ORG) !== org)) throw new ApiError(404, 'not_found', `Call ${id} not found`);
+		if (!call || (org !== undefined && (call.org ?? DEFAULT_ORG) !== org))
+			throw new ApiError(404, 'not_found', `Call ${id} not found`);
 		return call;
 	}
 
@@ -818,8 +953,17 @@ class Simulator implements TruedySimulator {
 
 	/** /__sim views: the API view plus the simulator's own truth (Ultravox ids, organisation) whatever the options. */
 	private controlView(call: SimCall): Record<string, unknown> {
-		const { id, ...rest } = renderCall(call, { vocabulary: this.options.statusVocabulary, naming: this.options.callFieldNaming, ultravoxIds: true });
-		return { id, ...rest, ultravox_agent_id: call.ultravox_agent_id ?? ultravoxAgentIdOf(call.agent_id), org: call.org ?? DEFAULT_ORG };
+		const { id, ...rest } = renderCall(call, {
+			vocabulary: this.options.statusVocabulary,
+			naming: this.options.callFieldNaming,
+			ultravoxIds: true,
+		});
+		return {
+			id,
+			...rest,
+			ultravox_agent_id: call.ultravox_agent_id ?? ultravoxAgentIdOf(call.agent_id),
+			org: call.org ?? DEFAULT_ORG,
+		};
 	}
 
 	// ================= call lifecycle =================
@@ -834,7 +978,11 @@ class Simulator implements TruedySimulator {
 		this.clearCallTimer(call.id);
 		if (!this.options.autoAdvance || this.closed) return;
 		const t = this.options.callTimings;
-		const waits: Partial<Record<CanonicalStatus, number>> = { queued: t.queuedMs, ringing: t.ringingMs, in_progress: t.inProgressMs };
+		const waits: Partial<Record<CanonicalStatus, number>> = {
+			queued: t.queuedMs,
+			ringing: t.ringingMs,
+			in_progress: t.inProgressMs,
+		};
 		const wait = waits[call.status];
 		if (wait === undefined) return;
 		const timer = setTimeout(() => {
@@ -874,7 +1022,8 @@ class Simulator implements TruedySimulator {
 		call.ended_at = now;
 		if (status !== 'ended') {
 			call.duration_seconds = 0;
-			call.end_reason = status === 'cancelled' ? 'cancelled' : call.started_at ? 'connection_error' : 'unjoined';
+			call.end_reason =
+				status === 'cancelled' ? 'cancelled' : call.started_at ? 'connection_error' : 'unjoined';
 			return;
 		}
 		const agentName = this.agents.get(call.agent_id)?.name ?? 'Truedy';
@@ -903,7 +1052,12 @@ class Simulator implements TruedySimulator {
 			includeTranscript: wh.includeTranscript,
 			metadata: wh.metadata,
 		});
-		const info = { event, eventId: String(envelope.data.id), callId: call.id, ultravoxCallId: ultravoxCallIdOf(call) };
+		const info = {
+			event,
+			eventId: String(envelope.data.id),
+			callId: call.id,
+			ultravoxCallId: ultravoxCallIdOf(call),
+		};
 		const job: Promise<void> = this.deliverEvent(wh, envelope, info, this.inFlightScope)
 			.catch(() => undefined)
 			.finally(() => this.pendingDeliveries.delete(job));
@@ -922,7 +1076,12 @@ class Simulator implements TruedySimulator {
 	}
 
 	/** The original delivery, then `duplicates` identical copies (same timestamp and signature), sequentially. */
-	private async deliverEvent(wh: WebhookOptions, envelope: WebhookEnvelope, info: DeliveryInfo, scope: AbortController): Promise<void> {
+	private async deliverEvent(
+		wh: WebhookOptions,
+		envelope: WebhookEnvelope,
+		info: DeliveryInfo,
+		scope: AbortController,
+	): Promise<void> {
 		const first = this.prepare(wh, envelope);
 		for (let copy = 0; copy <= (wh.duplicates ?? 0) && !scope.signal.aborted; copy++) {
 			await this.deliverWithRetries(wh, envelope, first, { ...info, copy }, scope);
@@ -941,12 +1100,23 @@ class Simulator implements TruedySimulator {
 		for (let attempt = 1; attempt <= maxAttempts; attempt++) {
 			const prepared = attempt === 1 ? first : this.prepare(wh, envelope);
 			const at = Date.now();
-			const outcome = await sendDelivery(wh.url, prepared, { timeoutMs: wh.timeoutMs, signal: scope.signal }).then(
+			const outcome = await sendDelivery(wh.url, prepared, {
+				timeoutMs: wh.timeoutMs,
+				signal: scope.signal,
+			}).then(
 				(r) => ({ status: r.status, responseBody: r.body, error: undefined as string | undefined }),
 				(e: Error) => ({ status: 0, responseBody: '', error: e.message }),
 			);
 			if (scope.signal.aborted) return;
-			const record: DeliveryRecord = { ...info, ...outcome, attempt, headers: prepared.headers, rawBody: prepared.rawBody, durationMs: Date.now() - at, at };
+			const record: DeliveryRecord = {
+				...info,
+				...outcome,
+				attempt,
+				headers: prepared.headers,
+				rawBody: prepared.rawBody,
+				durationMs: Date.now() - at,
+				at,
+			};
 			if (!record.error) delete record.error;
 			this.webhookDeliveries.push(record);
 			if (outcome.status >= 200 && outcome.status < 300) return;

@@ -33,7 +33,13 @@ export type RateLimitCode = 'rate_limit_exceeded' | 'rate_limited';
 export type IdempotencyMismatch = 'conflict' | 'replay';
 
 /** Canonical (vocabulary-independent) call status kept internally. */
-export type CanonicalStatus = 'queued' | 'ringing' | 'in_progress' | 'ended' | 'failed' | 'cancelled';
+export type CanonicalStatus =
+	| 'queued'
+	| 'ringing'
+	| 'in_progress'
+	| 'ended'
+	| 'failed'
+	| 'cancelled';
 
 export interface PhoneNumberRef {
 	id: string;
@@ -227,7 +233,14 @@ export interface SimulatorOptions {
  * - status429: answered 429 rate_limit_exceeded with reset_at/Retry-After `retryAfterMs` ahead (before)
  * "402 after N calls" is the `credits` option.
  */
-export type FaultKind = 'status500' | 'status503' | 'resetBefore' | 'resetAfter' | 'slow' | 'malformedJson' | 'status429';
+export type FaultKind =
+	| 'status500'
+	| 'status503'
+	| 'resetBefore'
+	| 'resetAfter'
+	| 'slow'
+	| 'malformedJson'
+	| 'status429';
 
 /** A deterministic fault. All given conditions must hold. */
 export interface FaultRule {
@@ -247,7 +260,13 @@ export interface FaultRule {
 	/** The raw body contains this text (e.g. a phone number: that item only). */
 	bodyIncludes?: string;
 	/** In-process only: any predicate. */
-	when?: (req: { method: string; path: string; route: string; headers: Record<string, string>; rawBody: string }) => boolean;
+	when?: (req: {
+		method: string;
+		path: string;
+		route: string;
+		headers: Record<string, string>;
+		rawBody: string;
+	}) => boolean;
 }
 
 export interface FaultOptions {
@@ -361,6 +380,9 @@ export interface TruedySimulator {
 	setCallStatus(id: string, status: string): SimCall;
 	advanceCall(id: string): SimCall;
 	endCall(id: string, status?: string): SimCall;
-	waitFor<T>(predicate: (sim: TruedySimulator) => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+	waitFor<T>(
+		predicate: (sim: TruedySimulator) => T | undefined | null | false,
+		timeoutMs?: number,
+	): Promise<T>;
 	close(): Promise<void>;
 }

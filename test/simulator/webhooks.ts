@@ -3,7 +3,15 @@
 import { createHmac } from 'crypto';
 import { randomAlnum, renderStatus, ultravoxAgentIdOf, ultravoxCallIdOf } from './calls';
 import { parsePythonJson, pythonJsonDumps, pythonSortedDumps } from './pyjson';
-import type { HeaderSpelling, SimCall, StatusVocabulary, UltravoxMetadataMode, WebhookBodyEncoding, WebhookPayloadShape, WebhookSigning } from './types';
+import type {
+	HeaderSpelling,
+	SimCall,
+	StatusVocabulary,
+	UltravoxMetadataMode,
+	WebhookBodyEncoding,
+	WebhookPayloadShape,
+	WebhookSigning,
+} from './types';
 
 export interface WebhookEnvelope {
 	event: string;
@@ -16,7 +24,10 @@ export function signWebhook(secret: string, timestamp: string | number, rawBody:
 	return createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
 }
 
-export function webhookHeaderNames(spelling: HeaderSpelling = 'Truedy'): { timestamp: string; signature: string } {
+export function webhookHeaderNames(spelling: HeaderSpelling = 'Truedy'): {
+	timestamp: string;
+	signature: string;
+} {
 	return { timestamp: `X-${spelling}-Timestamp`, signature: `X-${spelling}-Signature` };
 }
 
@@ -51,7 +62,11 @@ export function buildCallEndedEvent(
 	return { event, timestamp: opts.timestamp ?? new Date().toISOString(), data };
 }
 
-function ultravoxData(call: SimCall, event: string, opts: BuildEventOptions): Record<string, unknown> {
+function ultravoxData(
+	call: SimCall,
+	event: string,
+	opts: BuildEventOptions,
+): Record<string, unknown> {
 	return {
 		id: opts.eventId ?? `uv_evt_${randomAlnum(20)}`,
 		event,
@@ -131,38 +146,64 @@ export interface DeliverResult {
 }
 
 /** The text a signature covers (after `${timestamp}.`) under the given signing variant. */
-export function signedText(payload: WebhookEnvelope | string, rawBody: string, signing: WebhookSigning = 'raw'): string {
+export function signedText(
+	payload: WebhookEnvelope | string,
+	rawBody: string,
+	signing: WebhookSigning = 'raw',
+): string {
 	if (signing === 'raw') return rawBody;
 	return pythonSortedDumps(typeof payload === 'string' ? parsePythonJson(payload) : payload);
 }
 
 /** The signature header value: one hex HMAC per secret, comma-separated. */
-export function signatureHeaderValue(secrets: string[], timestamp: string | number, text: string): string {
+export function signatureHeaderValue(
+	secrets: string[],
+	timestamp: string | number,
+	text: string,
+): string {
 	return secrets.map((secret) => signWebhook(secret, timestamp, text)).join(',');
 }
 
 /** Serializes and signs a delivery without sending it. */
-export function prepareDelivery(payload: WebhookEnvelope | string, opts: DeliverOptions = {}): PreparedDelivery {
+export function prepareDelivery(
+	payload: WebhookEnvelope | string,
+	opts: DeliverOptions = {},
+): PreparedDelivery {
 	const rawBody =
-		typeof payload === 'string' ? payload : opts.bodyEncoding === 'pythonDefault' ? pythonJsonDumps(payload) : JSON.stringify(payload);
+		typeof payload === 'string'
+			? payload
+			: opts.bodyEncoding === 'pythonDefault'
+				? pythonJsonDumps(payload)
+				: JSON.stringify(payload);
 	const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
 	const names = webhookHeaderNames(opts.headerSpelling);
 	const omit = new Set<SignedHeader>(
-		opts.omitHeaders === true ? ['timestamp', 'signature'] : Array.isArray(opts.omitHeaders) ? opts.omitHeaders : [],
+		opts.omitHeaders === true
+			? ['timestamp', 'signature']
+			: Array.isArray(opts.omitHeaders)
+				? opts.omitHeaders
+				: [],
 	);
 	const headers: Record<string, string> = {};
 	if (!omit.has('content-type')) headers['Content-Type'] = 'application/json';
 	if (!omit.has('timestamp')) headers[names.timestamp] = timestamp;
 	const secrets = opts.secrets ?? (opts.secret !== undefined ? [opts.secret] : []);
 	const signature =
-		opts.signatureOverride ?? (secrets.length > 0 ? signatureHeaderValue(secrets, timestamp, signedText(payload, rawBody, opts.signing)) : undefined);
+		opts.signatureOverride ??
+		(secrets.length > 0
+			? signatureHeaderValue(secrets, timestamp, signedText(payload, rawBody, opts.signing))
+			: undefined);
 	if (signature !== undefined && !omit.has('signature')) headers[names.signature] = signature;
 	Object.assign(headers, opts.extraHeaders ?? {});
 	return { rawBody, headers };
 }
 
 /** Sends an already prepared delivery. Rejects on network errors and timeouts. */
-export async function sendDelivery(url: string, prepared: PreparedDelivery, opts: Pick<DeliverOptions, 'timeoutMs' | 'signal'> = {}): Promise<DeliverResult> {
+export async function sendDelivery(
+	url: string,
+	prepared: PreparedDelivery,
+	opts: Pick<DeliverOptions, 'timeoutMs' | 'signal'> = {},
+): Promise<DeliverResult> {
 	const controller = new AbortController();
 	const abort = () => controller.abort();
 	const timer = setTimeout(abort, opts.timeoutMs ?? 5000);
@@ -170,9 +211,20 @@ export async function sendDelivery(url: string, prepared: PreparedDelivery, opts
 	opts.signal?.addEventListener('abort', abort, { once: true });
 	const started = Date.now();
 	try {
-		const res = await fetch(url, { method: 'POST', headers: prepared.headers, body: prepared.rawBody, signal: controller.signal });
+		const res = await fetch(url, {
+			method: 'POST',
+			headers: prepared.headers,
+			body: prepared.rawBody,
+			signal: controller.signal,
+		});
 		const body = await res.text();
-		return { status: res.status, body, durationMs: Date.now() - started, headers: prepared.headers, rawBody: prepared.rawBody };
+		return {
+			status: res.status,
+			body,
+			durationMs: Date.now() - started,
+			headers: prepared.headers,
+			rawBody: prepared.rawBody,
+		};
 	} finally {
 		clearTimeout(timer);
 		opts.signal?.removeEventListener('abort', abort);
@@ -180,6 +232,10 @@ export async function sendDelivery(url: string, prepared: PreparedDelivery, opts
 }
 
 /** Signs and POSTs a webhook delivery (an envelope object, or a raw body string sent byte-for-byte). */
-export async function deliverWebhook(url: string, payload: WebhookEnvelope | string, opts: DeliverOptions = {}): Promise<DeliverResult> {
+export async function deliverWebhook(
+	url: string,
+	payload: WebhookEnvelope | string,
+	opts: DeliverOptions = {},
+): Promise<DeliverResult> {
 	return sendDelivery(url, prepareDelivery(payload, opts), opts);
 }

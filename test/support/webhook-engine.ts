@@ -35,7 +35,13 @@ import {
 	type WorkflowExecuteMode,
 } from 'n8n-workflow';
 
-import { buildAdditionalData, PACKAGE, PackageNodeTypes, runWorkflow, TestCredentialsHelper } from './engine';
+import {
+	buildAdditionalData,
+	PACKAGE,
+	PackageNodeTypes,
+	runWorkflow,
+	TestCredentialsHelper,
+} from './engine';
 
 export const TRIGGER_NAME = 'Truedy Trigger';
 export const AFTER_NAME = 'After Trigger';
@@ -123,7 +129,8 @@ type ExpressLikeResponse = ServerResponse & {
 function expressLikeResponse(res: ServerResponse): ExpressLikeResponse {
 	const r = res as ExpressLikeResponse;
 	r.status = (code: number) => {
-		if (!Number.isInteger(code)) throw new TypeError(`Invalid status code: ${JSON.stringify(code)}`);
+		if (!Number.isInteger(code))
+			throw new TypeError(`Invalid status code: ${JSON.stringify(code)}`);
 		res.statusCode = code;
 		return r;
 	};
@@ -154,7 +161,9 @@ function clone<T>(value: T): T {
 	return JSON.parse(JSON.stringify(value ?? {}));
 }
 
-export async function startTriggerHarness(options: TriggerHarnessOptions = {}): Promise<TriggerHarness> {
+export async function startTriggerHarness(
+	options: TriggerHarnessOptions = {},
+): Promise<TriggerHarness> {
 	const nodeTypes = new PackageNodeTypes({ 'test.passthrough': new Passthrough() });
 	const triggerType = nodeTypes.getByName(`${PACKAGE}.truedyTrigger`);
 	const description = triggerType.description.webhooks![0] as IWebhookDescription;
@@ -171,7 +180,10 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 		webhookId: randomUUID(),
 		parameters: options.parameters ?? {},
 		credentials: Object.fromEntries(
-			Object.keys(credentials).map((type) => [type, { id: `cred-${type}`, name: `${type} (test)` }]),
+			Object.keys(credentials).map((type) => [
+				type,
+				{ id: `cred-${type}`, name: `${type} (test)` },
+			]),
 		),
 	};
 	const after: INode = {
@@ -228,7 +240,13 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 		const { run } = result;
 		const emitted = run.data.resultData.runData[TRIGGER_NAME]?.[0]?.data?.main?.[0] ?? [];
 		const passed = run.data.resultData.runData[AFTER_NAME]?.[0]?.data?.main?.[0] ?? [];
-		executions.push({ run, items: emitted, after: passed, json: emitted[0]?.json ?? {}, status: run.status });
+		executions.push({
+			run,
+			items: emitted,
+			after: passed,
+			json: emitted[0]?.json ?? {},
+			status: run.status,
+		});
 		for (const wake of executionWaiters.splice(0)) wake();
 	}
 
@@ -254,7 +272,8 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 		const end = rawRes.end.bind(rawRes);
 		(rawRes as any).end = (chunk?: any, ...rest: any[]) => {
 			answeredAt ??= Date.now();
-			if (chunk !== undefined && typeof chunk !== 'function') written += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+			if (chunk !== undefined && typeof chunk !== 'function')
+				written += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
 			return end(chunk, ...rest);
 		};
 
@@ -286,8 +305,16 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 		const workflow = loadWorkflow();
 		const workflowNode = workflow.getNode(TRIGGER_NAME)!;
 		const executionId = `webhook-${randomUUID()}`;
-		const hooks = new ExecutionLifecycleHooks(mode, executionId, { id: workflowId, nodes: [], connections: {} } as any);
-		const additionalData = buildAdditionalData(new TestCredentialsHelper(credentials), hooks, executionId);
+		const hooks = new ExecutionLifecycleHooks(mode, executionId, {
+			id: workflowId,
+			nodes: [],
+			connections: {},
+		} as any);
+		const additionalData = buildAdditionalData(
+			new TestCredentialsHelper(credentials),
+			hooks,
+			executionId,
+		);
 		Object.assign(additionalData, {
 			httpRequest: request,
 			httpResponse: res,
@@ -304,7 +331,15 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 			webhookId: node.webhookId,
 			workflowExecuteAdditionalData: additionalData,
 		};
-		const context = new WebhookContext(workflow, workflowNode, additionalData, mode, webhookData, [], null);
+		const context = new WebhookContext(
+			workflow,
+			workflowNode,
+			additionalData,
+			mode,
+			webhookData,
+			[],
+			null,
+		);
 		const responseCode = workflow.expression.getSimpleParameterValue(
 			workflowNode,
 			description.responseCode as string | undefined,
@@ -315,7 +350,8 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 		) as number;
 
 		const saveStaticData = () => {
-			if ((workflow.staticData as IDataObject).__dataChanged === true) savedStaticData = clone(workflow.staticData);
+			if ((workflow.staticData as IDataObject).__dataChanged === true)
+				savedStaticData = clone(workflow.staticData);
 		};
 		const answer = (code: number, body: unknown) => {
 			if (rawRes.headersSent || rawRes.writableEnded) return;
@@ -335,7 +371,12 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 		if (result.noWebhookResponse === true) saveStaticData();
 		if (result.workflowData === undefined) {
 			if (result.noWebhookResponse !== true) {
-				answer(responseCode, result.webhookResponse !== undefined ? result.webhookResponse : { message: 'Webhook call received' });
+				answer(
+					responseCode,
+					result.webhookResponse !== undefined
+						? result.webhookResponse
+						: { message: 'Webhook call received' },
+				);
 				saveStaticData();
 			}
 			record(res.statusCode === 401 || res.statusCode === 400 ? 'rejected' : 'ignored', written);
@@ -344,7 +385,12 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 
 		void track(startExecution(result.workflowData[0] ?? []));
 		if (result.noWebhookResponse !== true) {
-			answer(responseCode, result.webhookResponse !== undefined ? result.webhookResponse : { message: 'Workflow was started' });
+			answer(
+				responseCode,
+				result.webhookResponse !== undefined
+					? result.webhookResponse
+					: { message: 'Workflow was started' },
+			);
 			saveStaticData();
 		}
 		record('started', written);
@@ -369,7 +415,13 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 		server.listen(0, '127.0.0.1', () => resolve());
 	});
 	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-	const url = NodeHelpers.getNodeWebhookUrl(`${baseUrl}/webhook`, workflowId, node, description.path, false);
+	const url = NodeHelpers.getNodeWebhookUrl(
+		`${baseUrl}/webhook`,
+		workflowId,
+		node,
+		description.path,
+		false,
+	);
 	webhookPath = new URL(url).pathname;
 
 	async function idle(): Promise<void> {
@@ -390,7 +442,8 @@ export async function startTriggerHarness(options: TriggerHarnessOptions = {}): 
 			const deadline = Date.now() + timeoutMs;
 			while (executions.length < count) {
 				const remaining = deadline - Date.now();
-				if (remaining <= 0) throw new Error(`Expected ${count} executions, got ${executions.length}`);
+				if (remaining <= 0)
+					throw new Error(`Expected ${count} executions, got ${executions.length}`);
 				await new Promise<void>((resolve) => {
 					const timer = setTimeout(resolve, Math.min(remaining, 50));
 					executionWaiters.push(() => {

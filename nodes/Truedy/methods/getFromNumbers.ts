@@ -13,8 +13,9 @@ export async function getFromNumbers(this: ILoadOptionsFunctions): Promise<INode
 		method: 'GET',
 		path: `/agents/${encodeURIComponent(agentId)}`,
 	});
-	const numbers = ((agent as unknown as TruedyAgent).outbound_phone_numbers ?? []).map(
-		(entry) => ({ name: entry.phone_number, value: entry.phone_number }),
-	);
+	const numbers = ((agent as unknown as TruedyAgent).outbound_phone_numbers ?? []).map((entry) => ({
+		name: entry.phone_number,
+		value: entry.phone_number,
+	}));
 	return [automatic, ...numbers];
 }

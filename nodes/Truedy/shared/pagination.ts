@@ -31,7 +31,8 @@ export async function fetchList(
 		items.push(...page);
 		offset += page.length;
 		const hasMore = pagination ? pagination.hasMore : page.length === limit;
-		if (!hasMore || page.length === 0) return maxItems === undefined ? items : items.slice(0, maxItems);
+		if (!hasMore || page.length === 0)
+			return maxItems === undefined ? items : items.slice(0, maxItems);
 	}
 }
 

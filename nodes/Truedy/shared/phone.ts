@@ -36,7 +36,8 @@ export function normalizePhoneNumber(input: unknown, defaultCountry?: string): P
 	if (parsed.ext) return { ok: false, reason: 'extensions cannot be dialled' };
 	if (!parsed.isValid()) return { ok: false, reason: 'it is not a valid number for its country' };
 	// Some countries' metadata accepts longer numbers than E.164 allows (15 digits); Truedy would refuse them.
-	if (!E164.test(parsed.number)) return { ok: false, reason: 'it has more than the 15 digits an international number can have' };
+	if (!E164.test(parsed.number))
+		return { ok: false, reason: 'it has more than the 15 digits an international number can have' };
 	return { ok: true, e164: parsed.number };
 }
 

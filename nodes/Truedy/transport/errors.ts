@@ -21,7 +21,8 @@ interface ErrorAdvice {
 const ADVICE_BY_CODE: Record<string, ErrorAdvice> = {
 	agent_not_found: {
 		message: 'The Truedy agent was not found',
-		description: 'No agent exists with this ID. Pick the agent from the list or copy its ID from the Truedy dashboard.',
+		description:
+			'No agent exists with this ID. Pick the agent from the list or copy its ID from the Truedy dashboard.',
 	},
 	no_phone_number_configured: {
 		message: 'The agent has no outbound phone number',
@@ -33,7 +34,8 @@ const ADVICE_BY_CODE: Record<string, ErrorAdvice> = {
 	},
 	agent_not_active: {
 		message: 'The agent is not active',
-		description: 'The agent is in draft or paused state. Publish it in the Truedy dashboard before placing calls.',
+		description:
+			'The agent is in draft or paused state. Publish it in the Truedy dashboard before placing calls.',
 	},
 	insufficient_credits: {
 		message: 'Not enough Truedy credits',
@@ -41,11 +43,13 @@ const ADVICE_BY_CODE: Record<string, ErrorAdvice> = {
 	},
 	rate_limited: {
 		message: 'Truedy rate limit reached',
-		description: 'Retries did not get through in time. Lower the number of calls per minute, or try again later.',
+		description:
+			'Retries did not get through in time. Lower the number of calls per minute, or try again later.',
 	},
 	idempotency_conflict: {
 		message: 'The idempotency key was already used for a different request',
-		description: 'Each call needs its own idempotency key. Leave the option empty to derive one per item.',
+		description:
+			'Each call needs its own idempotency key. Leave the option empty to derive one per item.',
 	},
 };
 ADVICE_BY_CODE.rate_limit_exceeded = ADVICE_BY_CODE.rate_limited;
@@ -54,12 +58,14 @@ ADVICE_BY_CODE.payment_required = ADVICE_BY_CODE.insufficient_credits;
 const ADVICE_BY_STATUS: Record<number, ErrorAdvice> = {
 	401: {
 		message: 'Truedy rejected the API key',
-		description: 'Check the API key in the Truedy API credential. Keys can be revoked in Truedy under Settings → API Keys.',
+		description:
+			'Check the API key in the Truedy API credential. Keys can be revoked in Truedy under Settings → API Keys.',
 	},
 	402: ADVICE_BY_CODE.insufficient_credits,
 	403: {
 		message: 'Truedy refused access',
-		description: "If the API key has an IP allow-list, add this n8n server's IP address in Truedy under Settings → API Keys.",
+		description:
+			"If the API key has an IP allow-list, add this n8n server's IP address in Truedy under Settings → API Keys.",
 	},
 	404: {
 		message: 'The Truedy resource was not found',
@@ -97,12 +103,16 @@ export function apiError(
 	const errorBody = (typeof body === 'object' && body !== null ? body : {}) as TruedyErrorBody;
 	const code = errorBody.error?.code;
 	const apiMessage = errorBody.error?.message;
-	const advice = (status === 409 && request.idempotencyKey && idempotencyConflictAdvice(request.idempotencyKey)) ||
+	const advice = (status === 409 &&
+		request.idempotencyKey &&
+		idempotencyConflictAdvice(request.idempotencyKey)) ||
 		(code && ADVICE_BY_CODE[code]) ||
 		ADVICE_BY_STATUS[status] || {
 			message: status >= 500 ? 'Truedy had a server error' : `Truedy answered ${status}`,
 			description:
-				status >= 500 ? 'Try again later. Truedy status: https://status.truedy.ai' : 'See the details.',
+				status >= 500
+					? 'Try again later. Truedy status: https://status.truedy.ai'
+					: 'See the details.',
 		};
 	const requestId = errorBody.meta?.request_id;
 	const detail = apiMessage && apiMessage !== advice.message ? `: ${apiMessage}` : '';
@@ -145,7 +155,8 @@ export function redactSecret(value: unknown, secret: unknown, depth = 0): unknow
 	if (typeof value !== 'object' || value === null || depth > 20) return value;
 	if (Array.isArray(value)) return value.map((entry) => redactSecret(entry, secret, depth + 1));
 	const result: IDataObject = {};
-	for (const [key, entry] of Object.entries(value)) result[key] = redactSecret(entry, secret, depth + 1) as IDataObject;
+	for (const [key, entry] of Object.entries(value))
+		result[key] = redactSecret(entry, secret, depth + 1) as IDataObject;
 	return result;
 }
 

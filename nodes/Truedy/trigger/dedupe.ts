@@ -117,13 +117,18 @@ function compact(key: string): string {
 }
 
 /** The dedupe key of a delivery. `event` is the normalised event name. */
-export function deliveryKey(envelope: IDataObject, event: string, rawBody: Buffer | string): string {
+export function deliveryKey(
+	envelope: IDataObject,
+	event: string,
+	rawBody: Buffer | string,
+): string {
 	const eventId = eventIdOf(envelope);
 	if (eventId !== null) return compact(`${event}|event:${eventId}`);
 	const callId = callIdOf(envelope);
 	if (callId !== null) return compact(`${event}|call:${callId}`);
 	const batchId = batchIdOf(envelope);
-	if (batchId !== null) return compact(`${event}|batch:${batchId}:${batchStatusOf(envelope) ?? ''}`);
+	if (batchId !== null)
+		return compact(`${event}|batch:${batchId}:${batchStatusOf(envelope) ?? ''}`);
 	const voiceId = voiceIdOf(envelope);
 	if (voiceId !== null) return compact(`${event}|voice:${voiceId}`);
 	return `${event}|body:${sha256Hex(rawBody)}`;
@@ -214,7 +219,8 @@ class KeyStore {
 		if (writer !== '' && count >= 0 && (this.merged.get(writer) ?? -1) >= count) return 0;
 		let fresh = 0;
 		for (const entry of Array.isArray(stored.b) ? stored.b : []) {
-			if (!Array.isArray(entry) || typeof entry[0] !== 'number' || typeof entry[1] !== 'string') continue;
+			if (!Array.isArray(entry) || typeof entry[0] !== 'number' || typeof entry[1] !== 'string')
+				continue;
 			const start = entry[0] * 1000;
 			if (this.isExpired(start, now)) continue;
 			const keys = entry[1];

@@ -188,7 +188,11 @@ function durationOf(data: IDataObject, call: IDataObject): number | null {
  * status), outcome events derive it: `call.failed` or a failure end reason → failed, a
  * cancellation → cancelled, any other end → ended.
  */
-export function deriveStatus(event: string, explicit: unknown, endReason: string | null): string | null {
+export function deriveStatus(
+	event: string,
+	explicit: unknown,
+	endReason: string | null,
+): string | null {
 	const normalized = normalizeCallStatus(explicit);
 	if (normalized !== undefined) return normalized;
 	if (!CALL_OUTCOME_EVENTS.includes(event)) return null;
@@ -204,12 +208,7 @@ export function normalizeDelivery(envelope: IDataObject): TruedyDelivery {
 	const event = normalizeEventName(envelope.event ?? eventData(envelope).event);
 	const data = eventData(envelope);
 	const call = callOf(data);
-	const endReason = firstText(
-		call.endReason,
-		call.end_reason,
-		data.end_reason,
-		data.endReason,
-	);
+	const endReason = firstText(call.endReason, call.end_reason, data.end_reason, data.endReason);
 	const callIds = callIdsOf(envelope);
 	const agentIds = agentIdsOf(envelope);
 	return {

@@ -66,8 +66,7 @@ export function mergeCall(delivery: TruedyDelivery, call: IDataObject): TruedyDe
 		status:
 			(normalizeCallStatus(normalized.status) as string | undefined) ?? delivery.status ?? null,
 		endReason: delivery.endReason ?? firstText(normalized.end_reason),
-		durationSeconds:
-			delivery.durationSeconds ?? parseDurationSeconds(normalized.duration_seconds),
+		durationSeconds: delivery.durationSeconds ?? parseDurationSeconds(normalized.duration_seconds),
 		summary: delivery.summary ?? firstText(normalized.summary),
 		shortSummary: delivery.shortSummary ?? firstText(normalized.short_summary),
 		transcript: delivery.transcript ?? firstTranscript(normalized.transcript),

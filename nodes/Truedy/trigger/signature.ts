@@ -129,7 +129,11 @@ export function parseSecrets(value: string | readonly string[] | undefined): str
 }
 
 /** Hex HMAC-SHA256 of `${timestamp}.${rawBody}` over the exact bytes of the body. */
-export function computeSignature(secret: string, timestamp: string, rawBody: Buffer | string): string {
+export function computeSignature(
+	secret: string,
+	timestamp: string,
+	rawBody: Buffer | string,
+): string {
 	const hmac = createHmac('sha256', secret);
 	hmac.update(`${timestamp}.`, 'utf8');
 	if (typeof rawBody === 'string') hmac.update(rawBody, 'utf8');
@@ -185,20 +189,28 @@ export function verifySignature(options: VerifyOptions): VerificationResult {
 
 	const timestampSeconds = parseTimestamp(timestamp);
 	if (timestampSeconds === undefined) {
-		return fail('invalid_timestamp', 'The timestamp header is neither Unix time nor an ISO 8601 date');
+		return fail(
+			'invalid_timestamp',
+			'The timestamp header is neither Unix time nor an ISO 8601 date',
+		);
 	}
 
 	const candidates = signatureCandidates(signature).filter((candidate) =>
 		HEX_SHA256.test(candidate),
 	);
 	if (candidates.length === 0) {
-		return fail('malformed_signature', 'The signature header is not a 64-character hex HMAC-SHA256');
+		return fail(
+			'malformed_signature',
+			'The signature header is not a 64-character hex HMAC-SHA256',
+		);
 	}
 
 	let match = matchingSecret(secrets, timestamp, rawBody, candidates);
 	let signing: SigningVariant = 'raw';
 	if (match < 0) {
-		const sorted = pythonSortedJson(typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'));
+		const sorted = pythonSortedJson(
+			typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'),
+		);
 		const sortedMatch =
 			sorted === undefined ? -1 : matchingSecret(secrets, timestamp, sorted, candidates);
 		if (sortedMatch < 0) {

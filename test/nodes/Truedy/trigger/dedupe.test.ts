@@ -33,12 +33,21 @@ class FakeDb {
 		return JSON.parse(this.json)[PERSISTED_PROPERTY];
 	}
 	keyCount(): number {
-		return (this.persisted()?.b ?? []).reduce((sum, [, keys]) => sum + keys.length / STORED_KEY_LENGTH, 0);
+		return (this.persisted()?.b ?? []).reduce(
+			(sum, [, keys]) => sum + keys.length / STORED_KEY_LENGTH,
+			0,
+		);
 	}
 }
 
 /** One delivery through the store as webhook() runs it: load, claim, and save if changed. */
-function deliver(deduper: DeliveryDeduper, db: FakeDb, key: string, now: number, scope = 'wf:node'): boolean {
+function deliver(
+	deduper: DeliveryDeduper,
+	db: FakeDb,
+	key: string,
+	now: number,
+	scope = 'wf:node',
+): boolean {
 	const staticData = db.load();
 	const claimed = deduper.claim(scope, key, staticData, now) === 'new';
 	if (claimed) db.save(staticData);
@@ -111,7 +120,9 @@ describe('static data', () => {
 		d.claim('s', 'a', first, T0);
 		d.claim('s', 'b', second, T0);
 		expect(first[PERSISTED_PROPERTY]).toBe(second[PERSISTED_PROPERTY]);
-		expect(JSON.parse(JSON.stringify(first))[PERSISTED_PROPERTY].b[0][1]).toBe(storedKey('a') + storedKey('b'));
+		expect(JSON.parse(JSON.stringify(first))[PERSISTED_PROPERTY].b[0][1]).toBe(
+			storedKey('a') + storedKey('b'),
+		);
 		expect(Object.keys(first[PERSISTED_PROPERTY] as object)).toEqual([]); // nothing for n8n to walk into
 	});
 
@@ -133,7 +144,15 @@ describe('static data', () => {
 	});
 
 	test('junk in the static data is ignored', () => {
-		for (const junk of [null, 'x', 5, [], { v: 2 }, { v: 1, b: 'x' }, { v: 1, b: [[1, 2], ['x', 'y'], null] }]) {
+		for (const junk of [
+			null,
+			'x',
+			5,
+			[],
+			{ v: 2 },
+			{ v: 1, b: 'x' },
+			{ v: 1, b: [[1, 2], ['x', 'y'], null] },
+		]) {
 			const d = new DeliveryDeduper(small);
 			const staticData: IDataObject = { [PERSISTED_PROPERTY]: junk as any, other: 1 };
 			expect(d.claim('s', 'k', staticData, T0)).toBe('new');
@@ -143,13 +162,17 @@ describe('static data', () => {
 
 	test('keys saved by version 0.1 (recentDeliveries) count and are moved over', () => {
 		const db = new FakeDb();
-		db.json = JSON.stringify({ [LEGACY_PROPERTY]: { 'call.ended|event:e1': T0 + HOUR, 'call.ended|event:gone': T0 - 1 } });
+		db.json = JSON.stringify({
+			[LEGACY_PROPERTY]: { 'call.ended|event:e1': T0 + HOUR, 'call.ended|event:gone': T0 - 1 },
+		});
 		const d = new DeliveryDeduper(small);
 		expect(deliver(d, db, 'call.ended|event:e1', T0)).toBe(false);
 		expect(deliver(d, db, 'call.ended|event:e2', T0)).toBe(true);
 		const saved = JSON.parse(db.json);
 		expect(saved).not.toHaveProperty(LEGACY_PROPERTY);
-		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:e1', saved, T0)).toBe('duplicate');
+		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:e1', saved, T0)).toBe(
+			'duplicate',
+		);
 		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:gone', saved, T0)).toBe('new');
 	});
 });
@@ -159,9 +182,11 @@ describe('restarts and concurrency', () => {
 		const limits = { ...DEDUPE_LIMITS };
 		const db = new FakeDb();
 		const before = new DeliveryDeduper(limits);
-		for (let i = 0; i < count; i++) expect(deliver(before, db, `call.ended|event:e${i}`, T0 + i * 1000)).toBe(true);
+		for (let i = 0; i < count; i++)
+			expect(deliver(before, db, `call.ended|event:e${i}`, T0 + i * 1000)).toBe(true);
 		const after = new DeliveryDeduper(limits); // a new process: nothing in memory
-		for (let i = 0; i < count; i++) expect(deliver(after, db, `call.ended|event:e${i}`, T0 + DAY - 1)).toBe(false);
+		for (let i = 0; i < count; i++)
+			expect(deliver(after, db, `call.ended|event:e${i}`, T0 + DAY - 1)).toBe(false);
 		expect(deliver(after, db, 'call.ended|event:new', T0 + DAY - 1)).toBe(true);
 	});
 
@@ -171,10 +196,15 @@ describe('restarts and concurrency', () => {
 		// Three requests load the same row before any of them saves.
 		const copies = [db.load(), db.load(), db.load()];
 		copies.forEach((copy, i) => expect(d.claim('wf:node', `k${i}`, copy, T0)).toBe('new'));
-		for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0]]) {
+		for (const order of [
+			[0, 1, 2],
+			[2, 1, 0],
+			[1, 2, 0],
+		]) {
 			for (const i of order) db.save(copies[i]);
 			const restarted = new DeliveryDeduper(small);
-			for (let i = 0; i < 3; i++) expect(restarted.claim('wf:node', `k${i}`, db.load(), T0)).toBe('duplicate');
+			for (let i = 0; i < 3; i++)
+				expect(restarted.claim('wf:node', `k${i}`, db.load(), T0)).toBe('duplicate');
 		}
 	});
 
@@ -191,7 +221,7 @@ describe('restarts and concurrency', () => {
 		expect(db.keyCount()).toBe(3);
 	});
 
-	test('two processes sharing the database converge on each other\'s keys', () => {
+	test("two processes sharing the database converge on each other's keys", () => {
 		const db = new FakeDb();
 		const a = new DeliveryDeduper(DEDUPE_LIMITS);
 		const b = new DeliveryDeduper(DEDUPE_LIMITS);
@@ -207,7 +237,8 @@ describe('restarts and concurrency', () => {
 		// ...until b saves again: its whole set goes back in.
 		expect(deliver(b, db, 'k5', T0)).toBe(true);
 		const fresh = new DeliveryDeduper(DEDUPE_LIMITS);
-		for (const key of ['k1', 'k2', 'k3', 'k4', 'k5']) expect(fresh.claim('wf:node', key, db.load(), T0)).toBe('duplicate');
+		for (const key of ['k1', 'k2', 'k3', 'k4', 'k5'])
+			expect(fresh.claim('wf:node', key, db.load(), T0)).toBe('duplicate');
 	});
 
 	test('a scope evicted from memory reloads its keys from the static data', () => {
@@ -263,7 +294,14 @@ describe("inside n8n's change tracking (n8n-workflow's Workflow and ObservableOb
 		parameters: {},
 	};
 	const workflowOn = (staticData: IDataObject) =>
-		new Workflow({ id: 'wf', nodes: [node], connections: {}, nodeTypes: new PackageNodeTypes(), active: true, staticData });
+		new Workflow({
+			id: 'wf',
+			nodes: [node],
+			connections: {},
+			nodeTypes: new PackageNodeTypes(),
+			active: true,
+			staticData,
+		});
 
 	test('a claim marks the static data changed; a second Workflow on the same object (as run() builds) keeps the keys', () => {
 		const d = new DeliveryDeduper(small);
@@ -281,7 +319,9 @@ describe("inside n8n's change tracking (n8n-workflow's Workflow and ObservableOb
 		expect(new DeliveryDeduper(small).claim('wf:n1', 'k', next, T0)).toBe('duplicate');
 		// And claiming keeps working after n8n wrapped the store object.
 		expect(d.claim('wf:n1', 'k2', next, T0)).toBe('new');
-		expect(JSON.parse(JSON.stringify(next))[PERSISTED_PROPERTY].b[0][1]).toBe(storedKey('k') + storedKey('k2'));
+		expect(JSON.parse(JSON.stringify(next))[PERSISTED_PROPERTY].b[0][1]).toBe(
+			storedKey('k') + storedKey('k2'),
+		);
 	});
 });
 
@@ -289,7 +329,8 @@ describe('cost at the cap (20,000 keys)', () => {
 	test('one delivery: load + claim + save stays in the low milliseconds', () => {
 		const d = new DeliveryDeduper(DEDUPE_LIMITS);
 		const db = new FakeDb();
-		for (let i = 0; i < 20_000; i++) d.claim('wf:node', `call.ended|event:seed${i}`, undefined, T0 + i);
+		for (let i = 0; i < 20_000; i++)
+			d.claim('wf:node', `call.ended|event:seed${i}`, undefined, T0 + i);
 		deliver(d, db, 'first', T0 + 30_000);
 		expect(db.keyCount()).toBe(20_000);
 		expect(db.json.length).toBeLessThan(20_000 * STORED_KEY_LENGTH + 2_000);
@@ -302,7 +343,9 @@ describe('cost at the cap (20,000 keys)', () => {
 		const mergeStarted = process.hrtime.bigint();
 		deliver(restarted, db, 'after-restart', T0 + 50_000);
 		const mergeMs = Number(process.hrtime.bigint() - mergeStarted) / 1e6;
-		process.stderr.write(`dedupe at 20,000 keys: ${perDeliveryMs.toFixed(3)} ms per delivery (parse + claim + stringify of ${(db.json.length / 1024).toFixed(0)} KB), first delivery after a restart ${mergeMs.toFixed(1)} ms\n`);
+		process.stderr.write(
+			`dedupe at 20,000 keys: ${perDeliveryMs.toFixed(3)} ms per delivery (parse + claim + stringify of ${(db.json.length / 1024).toFixed(0)} KB), first delivery after a restart ${mergeMs.toFixed(1)} ms\n`,
+		);
 		expect(perDeliveryMs).toBeLessThan(20);
 		expect(mergeMs).toBeLessThan(200);
 	});

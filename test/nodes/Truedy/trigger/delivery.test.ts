@@ -5,7 +5,11 @@ import { filterMismatch, parseIdList } from '../../../../nodes/Truedy/trigger/fi
 import { transcriptExpected } from '../../../../nodes/Truedy/shared/calls';
 import { parseDurationSeconds } from '../../../../nodes/Truedy/shared/time';
 import { mergeCall, needsEnrichment } from '../../../../nodes/Truedy/trigger/enrich';
-import { agentIdsOf, callIdsOf, normalizeDelivery } from '../../../../nodes/Truedy/trigger/delivery';
+import {
+	agentIdsOf,
+	callIdsOf,
+	normalizeDelivery,
+} from '../../../../nodes/Truedy/trigger/delivery';
 import { normalizeEventName } from '../../../../nodes/Truedy/trigger/events';
 
 const ULTRAVOX = {
@@ -92,25 +96,54 @@ describe('normalizeDelivery', () => {
 	});
 
 	test.each([
-		['passthrough', { call: { callId: 'uv1', agent: { agentId: 'uva' } } }, { truedy: null, ultravox: 'uv1' }, { truedy: null, ultravox: 'uva' }],
-		['flat', { call_id: 'c1', agent_id: 'a1' }, { truedy: 'c1', ultravox: null }, { truedy: 'a1', ultravox: null }],
+		[
+			'passthrough',
+			{ call: { callId: 'uv1', agent: { agentId: 'uva' } } },
+			{ truedy: null, ultravox: 'uv1' },
+			{ truedy: null, ultravox: 'uva' },
+		],
+		[
+			'flat',
+			{ call_id: 'c1', agent_id: 'a1' },
+			{ truedy: 'c1', ultravox: null },
+			{ truedy: 'a1', ultravox: null },
+		],
 		[
 			'flat with explicit Ultravox ids',
 			{ call_id: 'c1', ultravox_call_id: 'uv1', agent_id: 'a1', ultravox_agent_id: 'uva' },
 			{ truedy: 'c1', ultravox: 'uv1' },
 			{ truedy: 'a1', ultravox: 'uva' },
 		],
-		['a Truedy call object inside data.call', { call: { id: 'c1', ultravox_call_id: 'uv1' } }, { truedy: 'c1', ultravox: 'uv1' }, { truedy: null, ultravox: null }],
-		['passthrough repeating the same id as ultravox_call_id', { call: { callId: 'uv1', ultravox_call_id: 'uv1' } }, { truedy: null, ultravox: 'uv1' }, { truedy: null, ultravox: null }],
+		[
+			'a Truedy call object inside data.call',
+			{ call: { id: 'c1', ultravox_call_id: 'uv1' } },
+			{ truedy: 'c1', ultravox: 'uv1' },
+			{ truedy: null, ultravox: null },
+		],
+		[
+			'passthrough repeating the same id as ultravox_call_id',
+			{ call: { callId: 'uv1', ultravox_call_id: 'uv1' } },
+			{ truedy: null, ultravox: 'uv1' },
+			{ truedy: null, ultravox: null },
+		],
 	])('ids of the %s shape', (_name, data, callIds, agentIds) => {
 		expect(callIdsOf({ event: 'call.ended', data })).toEqual(callIds);
 		expect(agentIdsOf({ event: 'call.ended', data })).toEqual(agentIds);
 	});
 
 	test('flat: variables and phone numbers when the payload has them', () => {
-		const delivery = normalizeDelivery({ event: 'call.ended', data: { call_id: 'c', variables: { lead_id: 'L1' }, to: '+1', from: '+2' } });
-		expect(delivery).toMatchObject({ variables: { lead_id: 'L1' }, phoneNumber: '+1', fromNumber: '+2' });
-		expect(normalizeDelivery({ event: 'call.ended', data: { call_id: 'c', variables: 'x' } }).variables).toEqual({});
+		const delivery = normalizeDelivery({
+			event: 'call.ended',
+			data: { call_id: 'c', variables: { lead_id: 'L1' }, to: '+1', from: '+2' },
+		});
+		expect(delivery).toMatchObject({
+			variables: { lead_id: 'L1' },
+			phoneNumber: '+1',
+			fromNumber: '+2',
+		});
+		expect(
+			normalizeDelivery({ event: 'call.ended', data: { call_id: 'c', variables: 'x' } }).variables,
+		).toEqual({});
 	});
 
 	test.each([
@@ -125,7 +158,9 @@ describe('normalizeDelivery', () => {
 		['call.billed', 'hangup', 'ended'],
 		['call.started', null, null],
 	])('%s with end reason %s has status %s (no status in payload)', (event, endReason, status) => {
-		expect(normalizeDelivery({ event, data: { call: { callId: 'c', endReason } } }).status).toBe(status);
+		expect(normalizeDelivery({ event, data: { call: { callId: 'c', endReason } } }).status).toBe(
+			status,
+		);
 	});
 
 	test.each([
@@ -134,22 +169,40 @@ describe('normalizeDelivery', () => {
 		['FAILED', 'failed'],
 		['completed', 'ended'],
 	])('explicit status %s becomes %s', (status, expected) => {
-		expect(normalizeDelivery({ event: 'call.ended', data: { call_id: 'c', status } }).status).toBe(expected);
+		expect(normalizeDelivery({ event: 'call.ended', data: { call_id: 'c', status } }).status).toBe(
+			expected,
+		);
 	});
 
 	test('missing fields are null, a bare event without data is read too', () => {
 		const bare = { event: 'call.ended', call: { callId: 'c1' } };
-		expect(normalizeDelivery(bare)).toMatchObject({ callId: 'c1', agentId: null, durationSeconds: null, summary: null, occurredAt: null });
+		expect(normalizeDelivery(bare)).toMatchObject({
+			callId: 'c1',
+			agentId: null,
+			durationSeconds: null,
+			summary: null,
+			occurredAt: null,
+		});
 		expect(normalizeDelivery({})).toMatchObject({ event: '', callId: null, status: null });
 	});
 
 	test('duration from joined/ended when nothing else is given', () => {
-		const envelope = { event: 'call.ended', data: { call: { callId: 'c', joined: '2026-01-01T00:00:00Z', ended: '2026-01-01T00:01:30Z' } } };
+		const envelope = {
+			event: 'call.ended',
+			data: {
+				call: { callId: 'c', joined: '2026-01-01T00:00:00Z', ended: '2026-01-01T00:01:30Z' },
+			},
+		};
 		expect(normalizeDelivery(envelope).durationSeconds).toBe(90);
 	});
 
 	test('batch events', () => {
-		expect(normalizeDelivery({ event: 'batch.status.changed', data: { batchId: 'b1', status: 'Paused' } })).toMatchObject({ batchId: 'b1', status: 'paused', callId: null });
+		expect(
+			normalizeDelivery({
+				event: 'batch.status.changed',
+				data: { batchId: 'b1', status: 'Paused' },
+			}),
+		).toMatchObject({ batchId: 'b1', status: 'paused', callId: null });
 	});
 
 	test.each([
@@ -194,14 +247,24 @@ describe('filters', () => {
 		[{ agentId: 'truedy_a', ultravoxAgentId: 'uv_a' }, 'uv_a', true],
 		[{ agentId: null, ultravoxAgentId: 'uv_a' }, 'truedy_a', false],
 		[{ agentId: null, ultravoxAgentId: null }, 'truedy_a', false],
-	])('agent IDs match the Truedy or the Ultravox agent: %p with %s → %p', (agents, filter, matches) => {
-		expect(filterMismatch({ ...ended, ...agents }, { agentIds: filter }) === undefined).toBe(matches);
-	});
+	])(
+		'agent IDs match the Truedy or the Ultravox agent: %p with %s → %p',
+		(agents, filter, matches) => {
+			expect(filterMismatch({ ...ended, ...agents }, { agentIds: filter }) === undefined).toBe(
+				matches,
+			);
+		},
+	);
 
 	test('an agent not known yet is no mismatch while the call is still to be resolved', () => {
 		expect(filterMismatch(ended, { agentIds: 'truedy_a' }, { agentPending: true })).toBeUndefined();
-		expect(filterMismatch(ended, { agentIds: 'truedy_a', statuses: ['failed'] }, { agentPending: true })).toMatch(/status ended/);
-		const unresolved = { ...ended, resolution: { resolved: false, method: null, reason: 'No Truedy API credential' } };
+		expect(
+			filterMismatch(ended, { agentIds: 'truedy_a', statuses: ['failed'] }, { agentPending: true }),
+		).toMatch(/status ended/);
+		const unresolved = {
+			...ended,
+			resolution: { resolved: false, method: null, reason: 'No Truedy API credential' },
+		};
 		expect(filterMismatch(unresolved, { agentIds: 'truedy_a' })).toBe(
 			'Ultravox agent uv_agent_123 is not in the Agent IDs filter; its Truedy agent is unknown (No Truedy API credential)',
 		);
@@ -211,8 +274,13 @@ describe('filters', () => {
 	});
 
 	test('status and end reason filters do not apply to call.started', () => {
-		const started = normalizeDelivery({ event: 'call.started', data: { call: { callId: 'c', agent: { agentId: 'a' } } } });
-		expect(filterMismatch(started, { statuses: ['failed'], endReasons: ['unjoined'] })).toBeUndefined();
+		const started = normalizeDelivery({
+			event: 'call.started',
+			data: { call: { callId: 'c', agent: { agentId: 'a' } } },
+		});
+		expect(
+			filterMismatch(started, { statuses: ['failed'], endReasons: ['unjoined'] }),
+		).toBeUndefined();
 		expect(filterMismatch(started, { agentIds: 'b' })).toMatch(/agent a/);
 	});
 
@@ -254,7 +322,9 @@ describe('enrichment decisions', () => {
 	test('needsEnrichment', () => {
 		expect(needsEnrichment(normalizeDelivery(ULTRAVOX))).toBe(true);
 		expect(needsEnrichment(normalizeDelivery(FLAT))).toBe(false);
-		expect(needsEnrichment(normalizeDelivery({ event: 'call.started', data: { call_id: 'c' } }))).toBe(false);
+		expect(
+			needsEnrichment(normalizeDelivery({ event: 'call.started', data: { call_id: 'c' } })),
+		).toBe(false);
 		expect(needsEnrichment(normalizeDelivery({ event: 'call.ended', data: {} }))).toBe(false);
 	});
 
@@ -288,7 +358,11 @@ describe('enrichment decisions', () => {
 			status: 'ended',
 			transcript: [{ speaker: 'agent', text: 'Hi' }],
 			recordingUrl: 'https://rec',
-			call: expect.objectContaining({ phone_number: '+1', status: 'ended', api_status: 'completed' }),
+			call: expect.objectContaining({
+				phone_number: '+1',
+				status: 'ended',
+				api_status: 'completed',
+			}),
 		});
 	});
 });

@@ -27,7 +27,10 @@ const event = (): WebhookEnvelope => ({
 beforeEach(async () => {
 	clearRememberedSecrets();
 	credentials = { truedyWebhookApi: { signingSecret: `${FIRST} ${SECOND}` } };
-	harness = await startTriggerHarness({ parameters: { events: ['call.ended'], resolveCall: false }, credentials });
+	harness = await startTriggerHarness({
+		parameters: { events: ['call.ended'], resolveCall: false },
+		credentials,
+	});
 	reads = jest.spyOn(TestCredentialsHelper.prototype, 'getDecrypted');
 });
 
@@ -38,7 +41,9 @@ afterEach(async () => {
 
 test('ten deliveries read the credential once', async () => {
 	for (let i = 0; i < 10; i++) {
-		expect((await deliverWebhook(harness.url, event(), { secret: i % 2 ? SECOND : FIRST })).status).toBe(204);
+		expect(
+			(await deliverWebhook(harness.url, event(), { secret: i % 2 ? SECOND : FIRST })).status,
+		).toBe(204);
 	}
 	await harness.waitForExecutions(10);
 	expect(webhookReads()).toBe(1);
@@ -49,7 +54,9 @@ test('a secret added to the credential works at once; a refused delivery always 
 	credentials.truedyWebhookApi.signingSecret = `${FIRST} ${SECOND} ${THIRD}`;
 	expect((await deliverWebhook(harness.url, event(), { secret: THIRD })).status).toBe(204);
 	expect(webhookReads()).toBe(2);
-	const forged = await deliverWebhook(harness.url, event(), { secret: 'whsec_forged_000000000000' });
+	const forged = await deliverWebhook(harness.url, event(), {
+		secret: 'whsec_forged_000000000000',
+	});
 	expect(forged.status).toBe(401);
 	expect(webhookReads()).toBe(3);
 	await harness.waitForExecutions(2);
@@ -71,6 +78,13 @@ test(`a secret removed from the credential is refused at the latest ${SECRET_CAC
 test('failures that do not depend on the secret (no signature, stale) do not re-read it', async () => {
 	expect((await deliverWebhook(harness.url, event(), { secret: FIRST })).status).toBe(204);
 	expect((await deliverWebhook(harness.url, event())).status).toBe(401);
-	expect((await deliverWebhook(harness.url, event(), { secret: FIRST, timestamp: Math.floor(Date.now() / 1000) - 3600 })).status).toBe(401);
+	expect(
+		(
+			await deliverWebhook(harness.url, event(), {
+				secret: FIRST,
+				timestamp: Math.floor(Date.now() / 1000) - 3600,
+			})
+		).status,
+	).toBe(401);
 	expect(webhookReads()).toBe(1);
 });

@@ -6,12 +6,21 @@ import { fieldError, quote, requiredText } from '../../../shared/validation';
 import { isObject } from '../../../shared/values';
 
 /** The `POST /calls` body of one item; throws a field error naming the item for bad input. */
-export function buildCallBody(this: IExecuteFunctions, itemIndex: number, options: IDataObject): IDataObject {
+export function buildCallBody(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	options: IDataObject,
+): IDataObject {
 	const agentId = requiredText(this, itemIndex, 'agent', 'Agent');
 	const rawPhone = this.getNodeParameter('phoneNumber', itemIndex) as unknown;
 	const phone = normalizePhoneNumber(rawPhone, options.defaultCountry as string | undefined);
 	if (!phone.ok) {
-		throw fieldError(this, itemIndex, 'Phone Number', `${quote(rawPhone)} is not valid: ${phone.reason}`);
+		throw fieldError(
+			this,
+			itemIndex,
+			'Phone Number',
+			`${quote(rawPhone)} is not valid: ${phone.reason}`,
+		);
 	}
 
 	const body: IDataObject = { agent_id: agentId, phone_number: phone.e164 };
@@ -22,7 +31,12 @@ export function buildCallBody(this: IExecuteFunctions, itemIndex: number, option
 	if (fromNumber) {
 		const from = normalizePhoneNumber(fromNumber, options.defaultCountry as string | undefined);
 		if (!from.ok) {
-			throw fieldError(this, itemIndex, 'From Number', `${quote(fromNumber)} is not valid: ${from.reason}`);
+			throw fieldError(
+				this,
+				itemIndex,
+				'From Number',
+				`${quote(fromNumber)} is not valid: ${from.reason}`,
+			);
 		}
 		body.from_number = from.e164;
 	}
@@ -39,7 +53,12 @@ function readVariables(this: IExecuteFunctions, itemIndex: number): Record<strin
 		const raw = this.getNodeParameter('variablesJson', itemIndex, '{}') as unknown;
 		const parsed = typeof raw === 'string' ? parseJsonObject(this, itemIndex, raw) : raw;
 		if (!isObject(parsed)) {
-			throw fieldError(this, itemIndex, 'Variables (JSON)', 'must be a JSON object like {"first_name": "Sarah"}');
+			throw fieldError(
+				this,
+				itemIndex,
+				'Variables (JSON)',
+				'must be a JSON object like {"first_name": "Sarah"}',
+			);
 		}
 		entries = Object.entries(parsed);
 	} else {
@@ -49,7 +68,12 @@ function readVariables(this: IExecuteFunctions, itemIndex: number): Record<strin
 		entries = (collection.variable ?? []).map(({ name, value }) => {
 			// An expression can resolve to an object, which would be sent as "[object Object]".
 			if (typeof name === 'object' && name !== null) {
-				throw fieldError(this, itemIndex, 'Variables', `contain a name that is not text: ${quote(name)}`);
+				throw fieldError(
+					this,
+					itemIndex,
+					'Variables',
+					`contain a name that is not text: ${quote(name)}`,
+				);
 			}
 			return [String(name ?? '').trim(), value];
 		});
@@ -60,7 +84,12 @@ function readVariables(this: IExecuteFunctions, itemIndex: number): Record<strin
 		if (!name) throw fieldError(this, itemIndex, 'Variables', 'contain a variable without a name');
 		// n8n drops these keys from request bodies (prototype-pollution guard): say so, never lose them silently.
 		if (RESERVED_VARIABLE_NAMES.has(name)) {
-			throw fieldError(this, itemIndex, 'Variables', `contain the name "${name}", which n8n does not send; rename the variable`);
+			throw fieldError(
+				this,
+				itemIndex,
+				'Variables',
+				`contain the name "${name}", which n8n does not send; rename the variable`,
+			);
 		}
 		variables[name] = variableText(value);
 	}
@@ -74,7 +103,12 @@ function parseJsonObject(context: IExecuteFunctions, itemIndex: number, text: st
 	try {
 		return jsonParse(text);
 	} catch (error) {
-		throw fieldError(context, itemIndex, 'Variables (JSON)', `is not valid JSON (${(error as Error).message})`);
+		throw fieldError(
+			context,
+			itemIndex,
+			'Variables (JSON)',
+			`is not valid JSON (${(error as Error).message})`,
+		);
 	}
 }
 
@@ -87,7 +121,8 @@ function variableText(value: unknown): string {
 function readCallSettings(this: IExecuteFunctions, itemIndex: number): IDataObject {
 	const settings = this.getNodeParameter('callSettings', itemIndex, {}) as IDataObject;
 	const result: IDataObject = {};
-	if (settings.recordingEnabled !== undefined) result.recording_enabled = Boolean(settings.recordingEnabled);
+	if (settings.recordingEnabled !== undefined)
+		result.recording_enabled = Boolean(settings.recordingEnabled);
 	if (settings.transcriptionEnabled !== undefined) {
 		result.transcription_enabled = Boolean(settings.transcriptionEnabled);
 	}
@@ -99,10 +134,20 @@ function readCallSettings(this: IExecuteFunctions, itemIndex: number): IDataObje
 		result.greeting = String(greeting);
 	}
 	if (settings.maxDuration !== undefined) {
-		result.max_duration = durationText(this, itemIndex, 'Max Duration (Seconds)', settings.maxDuration);
+		result.max_duration = durationText(
+			this,
+			itemIndex,
+			'Max Duration (Seconds)',
+			settings.maxDuration,
+		);
 	}
 	if (settings.joinTimeout !== undefined) {
-		result.join_timeout = durationText(this, itemIndex, 'Join Timeout (Seconds)', settings.joinTimeout);
+		result.join_timeout = durationText(
+			this,
+			itemIndex,
+			'Join Timeout (Seconds)',
+			settings.joinTimeout,
+		);
 	}
 	return result;
 }
@@ -110,10 +155,20 @@ function readCallSettings(this: IExecuteFunctions, itemIndex: number): IDataObje
 const MAX_DURATION_SECONDS = 86_400;
 
 /** Seconds as the API's duration string, e.g. 1800 → "1800s". */
-function durationText(context: IExecuteFunctions, itemIndex: number, field: string, value: unknown): string {
+function durationText(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	field: string,
+	value: unknown,
+): string {
 	const seconds = Number(value);
 	if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_DURATION_SECONDS) {
-		throw fieldError(context, itemIndex, field, `must be a whole number of seconds from 1 to ${MAX_DURATION_SECONDS}, got ${quote(value)}`);
+		throw fieldError(
+			context,
+			itemIndex,
+			field,
+			`must be a whole number of seconds from 1 to ${MAX_DURATION_SECONDS}, got ${quote(value)}`,
+		);
 	}
 	return `${seconds}s`;
 }

@@ -46,10 +46,16 @@ export class PlacedCallLedger {
 		const items = [...createdCalls.map((c) => c.itemIndex), ...unanswered.map((u) => u.itemIndex)];
 		const parts = [
 			createdCalls.length > 0
-				? `Before this error, Truedy Place Call had placed ${createdCalls.length} call(s): ${listed(createdCalls.map((c) => `item ${c.itemIndex} → ${c.callId}`), 'context.placedCalls')}.`
+				? `Before this error, Truedy Place Call had placed ${createdCalls.length} call(s): ${listed(
+						createdCalls.map((c) => `item ${c.itemIndex} → ${c.callId}`),
+						'context.placedCalls',
+					)}.`
 				: '',
 			unanswered.length > 0
-				? `Truedy may ${createdCalls.length > 0 ? 'also ' : ''}have placed calls for ${listed(unanswered.map((u) => `item ${u.itemIndex} (idempotency key ${u.idempotencyKey})`), 'context.unansweredCalls')}: their answers were lost.`
+				? `Truedy may ${createdCalls.length > 0 ? 'also ' : ''}have placed calls for ${listed(
+						unanswered.map((u) => `item ${u.itemIndex} (idempotency key ${u.idempotencyKey})`),
+						'context.unansweredCalls',
+					)}: their answers were lost.`
 				: '',
 			items.every((itemIndex) => this.customKeys.has(itemIndex))
 				? 'These calls were placed under your Idempotency Key, so a re-run with the same keys gets them back without dialling again.'
@@ -58,7 +64,8 @@ export class PlacedCallLedger {
 		const target = error as { description?: string | null; context?: IDataObject };
 		if (typeof target !== 'object' || target === null) return error;
 		target.description = [target.description, ...parts].filter(Boolean).join(' ');
-		if (target.context) Object.assign(target.context, { placedCalls: createdCalls, unansweredCalls: unanswered });
+		if (target.context)
+			Object.assign(target.context, { placedCalls: createdCalls, unansweredCalls: unanswered });
 		return error;
 	}
 
@@ -80,13 +87,19 @@ export class PlacedCallLedger {
 		const parts = [
 			`Truedy Place Call ${what} after creating ${createdCalls.length} call(s)` +
 				(createdCalls.length > 0
-					? `: ${listed(createdCalls.map((c) => `item ${c.itemIndex} → ${c.callId}`), 'createdCalls')}.`
+					? `: ${listed(
+							createdCalls.map((c) => `item ${c.itemIndex} → ${c.callId}`),
+							'createdCalls',
+						)}.`
 					: '.'),
 		];
 		if (unanswered.length > 0) {
 			parts.push(
 				`${unanswered.length} request(s) got no clear answer, and Truedy may have created these calls too: ` +
-					`${listed(unanswered.map((u) => `item ${u.itemIndex} (idempotency key ${u.idempotencyKey})`), 'unanswered')}.`,
+					`${listed(
+						unanswered.map((u) => `item ${u.itemIndex} (idempotency key ${u.idempotencyKey})`),
+						'unanswered',
+					)}.`,
 			);
 		}
 		this.context.logger.warn(parts.join(' '), {
@@ -98,7 +111,9 @@ export class PlacedCallLedger {
 	}
 
 	private entries() {
-		const createdCalls = [...this.created].sort(([a], [b]) => a - b).map(([itemIndex, callId]) => ({ itemIndex, callId }));
+		const createdCalls = [...this.created]
+			.sort(([a], [b]) => a - b)
+			.map(([itemIndex, callId]) => ({ itemIndex, callId }));
 		const unanswered = [...this.pending]
 			.sort(([a], [b]) => a - b)
 			.map(([itemIndex, idempotencyKey]) => ({ itemIndex, idempotencyKey }));
@@ -109,5 +124,7 @@ export class PlacedCallLedger {
 /** The first entries of a list for the log message; the metadata field has all of them. */
 function listed(entries: string[], field: string, max = 20): string {
 	const shown = entries.slice(0, max).join(', ');
-	return entries.length > max ? `${shown} and ${entries.length - max} more (all in ${field})` : shown;
+	return entries.length > max
+		? `${shown} and ${entries.length - max} more (all in ${field})`
+		: shown;
 }

@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import {
@@ -64,7 +69,8 @@ export function waitOptionsDescription(show: Record<string, string[]>): INodePro
 					type: 'number',
 					typeOptions: { minValue: MIN_POLL_INTERVAL_SECONDS },
 					default: MIN_POLL_INTERVAL_SECONDS,
-					description: 'Time between status checks; it grows gently on calls longer than two minutes',
+					description:
+						'Time between status checks; it grows gently on calls longer than two minutes',
 				},
 				{
 					displayName: 'Transcript Wait (Seconds)',
@@ -89,7 +95,10 @@ export function readWaitSettings(context: IExecuteFunctions): WaitSettings {
 	return {
 		maxWaitMs: seconds(options.maxWait, 1800) * 1000,
 		pollIntervalMs:
-			Math.max(MIN_POLL_INTERVAL_SECONDS, seconds(options.pollInterval, MIN_POLL_INTERVAL_SECONDS)) * 1000,
+			Math.max(
+				MIN_POLL_INTERVAL_SECONDS,
+				seconds(options.pollInterval, MIN_POLL_INTERVAL_SECONDS),
+			) * 1000,
 		transcriptWaitMs: seconds(options.transcriptWait, 30) * 1000,
 		errorOnTimeout: options.errorOnTimeout === true,
 	};
@@ -118,14 +127,19 @@ export async function waitForPlacedCalls(
 		placed.map(async (item) => {
 			if (item.json.error !== undefined) return item;
 			const itemIndex = pairedIndex(item);
-			return { ...item, json: await waitForCallEnd.call(this, item.json, itemIndex, settings, source) };
+			return {
+				...item,
+				json: await waitForCallEnd.call(this, item.json, itemIndex, settings, source),
+			};
 		}),
 	);
 	return results.map((result, position) => {
 		if (result.status === 'fulfilled') return result.value;
 		const item = placed[position];
 		if (!this.continueOnFail()) throw result.reason;
-		return errorItem(this, result.reason as Error, pairedIndex(item), item.pairedItem, { call: item.json });
+		return errorItem(this, result.reason as Error, pairedIndex(item), item.pairedItem, {
+			call: item.json,
+		});
 	});
 }
 
@@ -172,7 +186,10 @@ async function followCall(
 	}
 
 	const transcriptDeadline = Date.now() + settings.transcriptWaitMs;
-	while (transcriptExpected(current) && Date.now() + settings.pollIntervalMs <= transcriptDeadline) {
+	while (
+		transcriptExpected(current) &&
+		Date.now() + settings.pollIntervalMs <= transcriptDeadline
+	) {
 		await sleepWithAbort(settings.pollIntervalMs, signal);
 		current = await source.fetchOne(callId, itemIndex);
 	}
@@ -191,7 +208,8 @@ function timedOut(
 			`Item ${itemIndex}: call ${String(call.id)} had not ended after ${settings.maxWaitMs / 1000} s (status: ${String(normalizeCallStatus(call.status))})`,
 			{
 				itemIndex,
-				description: 'The call was placed and may still be going. Raise Max Wait, or turn off Error on Time-Out to get the call as it stands.',
+				description:
+					'The call was placed and may still be going. Raise Max Wait, or turn off Error on Time-Out to get the call as it stands.',
 			},
 		);
 	}

@@ -7,8 +7,21 @@ import type { AddressInfo } from 'net';
 import { NodeApiError } from 'n8n-workflow';
 
 import { truedyRequest } from '../../../../../nodes/Truedy/transport/request';
-import { SIM_AGENTS, startSimulator, TruedySimulator, type SimulatorOptionsPatch } from '../../../../simulator/server';
-import { NODE, agentById, callRequests, items, loadOptionsContext, runPlaceCall, runText } from '../../../../support/place-call-helpers';
+import {
+	SIM_AGENTS,
+	startSimulator,
+	TruedySimulator,
+	type SimulatorOptionsPatch,
+} from '../../../../simulator/server';
+import {
+	NODE,
+	agentById,
+	callRequests,
+	items,
+	loadOptionsContext,
+	runPlaceCall,
+	runText,
+} from '../../../../support/place-call-helpers';
 
 let sim: TruedySimulator;
 
@@ -30,7 +43,10 @@ const MISSING_AGENT = 'agent_does_not_exist_42';
 
 /** Two items; the second one carries the failing agent / from number. */
 const twoItems = (second: Record<string, unknown> = {}) =>
-	items({ agent: SIM_AGENTS.active, phone: '+14155551001' }, { agent: SIM_AGENTS.active, phone: '+14155551002', ...second });
+	items(
+		{ agent: SIM_AGENTS.active, phone: '+14155551001' },
+		{ agent: SIM_AGENTS.active, phone: '+14155551002', ...second },
+	);
 
 const perItemParams = {
 	agent: agentById('={{ $json.agent }}'),
@@ -56,8 +72,11 @@ const CASES: ErrorCase[] = [
 		input: twoItems({ agent: MISSING_AGENT }),
 		status: 404,
 		itemIndex: 1,
-		message: new RegExp(`^The Truedy agent was not found: No agent exists with id ${MISSING_AGENT}`),
-		description: /^No agent exists with this ID\. Pick the agent from the list or copy its ID from the Truedy dashboard\./,
+		message: new RegExp(
+			`^The Truedy agent was not found: No agent exists with id ${MISSING_AGENT}`,
+		),
+		description:
+			/^No agent exists with this ID\. Pick the agent from the list or copy its ID from the Truedy dashboard\./,
 		callsPlaced: 1,
 	},
 	{
@@ -65,7 +84,8 @@ const CASES: ErrorCase[] = [
 		input: twoItems({ agent: SIM_AGENTS.noNumbers }),
 		status: 422,
 		itemIndex: 1,
-		message: /^The agent has no outbound phone number: The agent has no outbound phone number assigned/,
+		message:
+			/^The agent has no outbound phone number: The agent has no outbound phone number assigned/,
 		description: /^Assign a phone number to the agent in Truedy under Settings → Phone Numbers\./,
 		callsPlaced: 1,
 	},
@@ -75,7 +95,8 @@ const CASES: ErrorCase[] = [
 		status: 422,
 		itemIndex: 1,
 		message: /^The agent is not active: Agent is draft; publish it before placing calls/,
-		description: /^The agent is in draft or paused state\. Publish it in the Truedy dashboard before placing calls\./,
+		description:
+			/^The agent is in draft or paused state\. Publish it in the Truedy dashboard before placing calls\./,
 		callsPlaced: 1,
 	},
 	{
@@ -83,7 +104,8 @@ const CASES: ErrorCase[] = [
 		input: twoItems({ from: '+14155550199' }),
 		status: 422,
 		itemIndex: 1,
-		message: /^Truedy rejected the request: from_number must be one of the agent's outbound numbers/,
+		message:
+			/^Truedy rejected the request: from_number must be one of the agent's outbound numbers/,
 		description: /^Check the fields named in the message\./,
 		callsPlaced: 1,
 	},
@@ -114,17 +136,21 @@ const CASES: ErrorCase[] = [
 		status: 403,
 		itemIndex: 0,
 		message: /^Truedy refused access: IP not whitelisted/,
-		description: /IP allow-list, add this n8n server's IP address in Truedy under Settings → API Keys\./,
+		description:
+			/IP allow-list, add this n8n server's IP address in Truedy under Settings → API Keys\./,
 		callsPlaced: 0,
 	},
 	{
 		label: '429 rate_limit_exceeded whose reset is beyond the wait budget (no pointless waiting)',
-		setup: { rateLimit: { limit: 1, windowMs: 1e12, style: 'reset_at', code: 'rate_limit_exceeded' } },
+		setup: {
+			rateLimit: { limit: 1, windowMs: 1e12, style: 'reset_at', code: 'rate_limit_exceeded' },
+		},
 		input: twoItems(),
 		status: 429,
 		itemIndex: 1,
 		message: /^Truedy rate limit reached: Rate limit of 1 requests per 1000000000000 ms exceeded/,
-		description: /^Retries did not get through in time\. Lower the number of calls per minute, or try again later\./,
+		description:
+			/^Retries did not get through in time\. Lower the number of calls per minute, or try again later\./,
 		callsPlaced: 1,
 	},
 ];
@@ -132,7 +158,11 @@ const CASES: ErrorCase[] = [
 describe('Truedy error answers become NodeApiErrors (Continue On Fail off)', () => {
 	test.each(CASES.map((c) => [c.label, c] as const))('%s', async (_label, c) => {
 		if (c.setup) sim.configure(c.setup);
-		const result = await runPlaceCall(sim, { parameters: perItemParams, items: c.input, apiKey: c.apiKey });
+		const result = await runPlaceCall(sim, {
+			parameters: perItemParams,
+			items: c.input,
+			apiKey: c.apiKey,
+		});
 
 		const error = result.nodeError(NODE)!;
 		expect(error).toBeDefined();
@@ -158,7 +188,9 @@ describe('Truedy error answers become NodeApiErrors (Continue On Fail off)', () 
 	});
 
 	test('429 rate_limited exhausted: gives up after the attempt limit, reusing one idempotency key', async () => {
-		sim.configure({ rateLimit: { limit: 0, windowMs: 20, style: 'reset_at', code: 'rate_limited' } });
+		sim.configure({
+			rateLimit: { limit: 0, windowMs: 20, style: 'reset_at', code: 'rate_limited' },
+		});
 		const result = await runPlaceCall(sim, {
 			parameters: perItemParams,
 			items: items({ agent: SIM_AGENTS.active, phone: '+14155551001' }),
@@ -166,8 +198,12 @@ describe('Truedy error answers become NodeApiErrors (Continue On Fail off)', () 
 		const error = result.nodeError(NODE)!;
 		expect(error.name).toBe('NodeApiError');
 		expect(error.httpCode).toBe('429');
-		expect(error.message).toMatch(/^Truedy rate limit reached: Rate limit of 0 requests per 20 ms exceeded \[request ID: req_\w+\]$/);
-		expect(error.description).toMatch(/^Retries did not get through in time\..* Gave up after 8 attempts\. Truedy request ID: req_\w+\.$/);
+		expect(error.message).toMatch(
+			/^Truedy rate limit reached: Rate limit of 0 requests per 20 ms exceeded \[request ID: req_\w+\]$/,
+		);
+		expect(error.description).toMatch(
+			/^Retries did not get through in time\..* Gave up after 8 attempts\. Truedy request ID: req_\w+\.$/,
+		);
 		const attempts = callRequests(sim);
 		expect(attempts).toHaveLength(8);
 		expect(new Set(attempts.map((r) => r.headers['x-idempotency-key'])).size).toBe(1);
@@ -184,7 +220,9 @@ describe('Truedy error answers become NodeApiErrors (Continue On Fail off)', () 
 		const error = result.nodeError(NODE)!;
 		expect(error.httpCode).toBe('409');
 		expect((error as any).context.itemIndex).toBe(1);
-		expect(error.message).toMatch(/^The idempotency key was already used for a different request: /);
+		expect(error.message).toMatch(
+			/^The idempotency key was already used for a different request: /,
+		);
 		expect(error.description).toMatch(
 			/^Truedy already has a call under the idempotency key "same-key-for-everyone" that was made with other details .*, so it placed no call for this one\. If you set Options → Idempotency Key, make it unique per call, e\.g\. \{\{ \$json\.leadId \}\}/,
 		);
@@ -219,7 +257,11 @@ describe('Truedy error answers with Continue On Fail on', () => {
 		for (const [i, message, httpCode] of expected) {
 			expect(output[i].json).toEqual({
 				error: expect.stringMatching(message),
-				details: { itemIndex: i, description: expect.stringContaining('Truedy request ID: req_'), httpCode },
+				details: {
+					itemIndex: i,
+					description: expect.stringContaining('Truedy request ID: req_'),
+					httpCode,
+				},
 			});
 		}
 		expect(sim.calls.size).toBe(2);
@@ -231,15 +273,14 @@ describe('Truedy error answers with Continue On Fail on', () => {
 		const result = await runPlaceCall(sim, {
 			parameters: perItemParams,
 			settings: { onError: 'continueRegularOutput' },
-			items: items(...[1, 2, 3, 4].map((i) => ({ agent: SIM_AGENTS.active, phone: `+1415555100${i}` }))),
+			items: items(
+				...[1, 2, 3, 4].map((i) => ({ agent: SIM_AGENTS.active, phone: `+1415555100${i}` })),
+			),
 		});
 		const output = result.output(NODE);
-		expect(output.map((o) => (o.json.error ? `error ${(o.json.details as any).httpCode}` : 'call'))).toEqual([
-			'call',
-			'call',
-			'error 402',
-			'error 402',
-		]);
+		expect(
+			output.map((o) => (o.json.error ? `error ${(o.json.details as any).httpCode}` : 'call')),
+		).toEqual(['call', 'call', 'error 402', 'error 402']);
 		expect(output[3].json.error).toMatch(/^Not enough Truedy credits/);
 		expect(sim.calls.size).toBe(2);
 	});
@@ -265,7 +306,8 @@ async function deadBaseUrl(): Promise<string> {
 }
 
 describe('transport error mapping through a real LoadOptionsContext', () => {
-	const context = (baseUrl = sim.baseUrl, apiKey = sim.apiKey) => loadOptionsContext({ apiKey, baseUrl });
+	const context = (baseUrl = sim.baseUrl, apiKey = sim.apiKey) =>
+		loadOptionsContext({ apiKey, baseUrl });
 
 	test('422 invalid_phone_number (unreachable through the node, whose own check stops such numbers)', async () => {
 		const error = await failure(
@@ -275,7 +317,7 @@ describe('transport error mapping through a real LoadOptionsContext', () => {
 				body: { agent_id: SIM_AGENTS.active, phone_number: '4155551234' },
 				idempotencyKey: 'direct-1',
 				itemIndex: 3,
-			})
+			}),
 		);
 		expect(error).toBeInstanceOf(NodeApiError);
 		const [request] = callRequests(sim);
@@ -294,10 +336,12 @@ describe('transport error mapping through a real LoadOptionsContext', () => {
 
 	test('a 404 on GET uses the generic not-found advice', async () => {
 		const error = await failure(
-			truedyRequest.call(context(), { method: 'GET', path: `/agents/${MISSING_AGENT}` })
+			truedyRequest.call(context(), { method: 'GET', path: `/agents/${MISSING_AGENT}` }),
 		);
 		expect(error.httpCode).toBe('404');
-		expect(error.message).toMatch(/^The Truedy resource was not found: Agent agent_does_not_exist_42 not found \[request ID: req_\w+\]$/);
+		expect(error.message).toMatch(
+			/^The Truedy resource was not found: Agent agent_does_not_exist_42 not found \[request ID: req_\w+\]$/,
+		);
 	});
 
 	test('network failure: retried when safe, then "Could not reach Truedy" without the key', async () => {
@@ -310,16 +354,20 @@ describe('transport error mapping through a real LoadOptionsContext', () => {
 				idempotencyKey: 'direct-2',
 				itemIndex: 0,
 				retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 10 },
-			})
+			}),
 		);
 		expect(error).toBeInstanceOf(NodeApiError);
 		// n8n's NodeApiError swaps in its own text for ECONNREFUSED and keeps ours in `messages`.
 		expect(error.message).toBe('The service refused the connection - perhaps it is offline');
-		expect(error.messages).toContainEqual(expect.stringMatching(/^Could not reach Truedy after 3 attempts: .*ECONNREFUSED/));
-		expect(error.description).toBe('Check the Base URL in the Truedy API credential and the network.');
-		expect(JSON.stringify({ ...error, message: error.message, description: error.description })).not.toContain(
-			'truedy_secretKeyThatMustNotLeak0123456789',
+		expect(error.messages).toContainEqual(
+			expect.stringMatching(/^Could not reach Truedy after 3 attempts: .*ECONNREFUSED/),
 		);
+		expect(error.description).toBe(
+			'Check the Base URL in the Truedy API credential and the network.',
+		);
+		expect(
+			JSON.stringify({ ...error, message: error.message, description: error.description }),
+		).not.toContain('truedy_secretKeyThatMustNotLeak0123456789');
 	});
 
 	test('network failure on a POST without an idempotency key is not retried', async () => {
@@ -329,9 +377,13 @@ describe('transport error mapping through a real LoadOptionsContext', () => {
 				path: '/calls',
 				body: { agent_id: SIM_AGENTS.active, phone_number: '+14155551234' },
 				retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 10 },
-			})
+			}),
 		);
-		expect(error.messages).toContainEqual(expect.stringMatching(/^Could not reach Truedy: .*ECONNREFUSED/));
-		expect(error.description).toBe('The request was not retried because it carries no idempotency key.');
+		expect(error.messages).toContainEqual(
+			expect.stringMatching(/^Could not reach Truedy: .*ECONNREFUSED/),
+		);
+		expect(error.description).toBe(
+			'The request was not retried because it carries no idempotency key.',
+		);
 	});
 });

@@ -4,7 +4,16 @@
 import { startSimulator, SIM_AGENTS } from '../../../../simulator/server';
 import type { TruedySimulator } from '../../../../simulator/server';
 import type { INodeParameters } from 'n8n-workflow';
-import { NODE, agentById, callRequests, callsPerNumber, idempotencyKeyOf, items, runPlaceCall, usNumber } from '../../../../support/place-call-helpers';
+import {
+	NODE,
+	agentById,
+	callRequests,
+	callsPerNumber,
+	idempotencyKeyOf,
+	items,
+	runPlaceCall,
+	usNumber,
+} from '../../../../support/place-call-helpers';
 
 let sim: TruedySimulator;
 beforeAll(async () => {
@@ -25,31 +34,43 @@ const parameters = (options: Record<string, unknown>): INodeParameters => ({
 	options: options as INodeParameters,
 });
 
-test.each([1, 5, 10])('concurrency %i: never more in flight, output in input order with pairedItem', async (concurrency) => {
-	sim.configure({ latencyMs: 60 });
-	const result = await runPlaceCall(sim, { parameters: parameters({ concurrency }), items: items(...contacts(30)) });
-	const output = result.output(NODE);
-	expect(output).toHaveLength(30);
-	output.forEach((item, i) => {
-		expect(item.pairedItem).toEqual({ item: i });
-		expect(item.json.phone_number).toBe(usNumber(i));
-		expect((item.json.variables as any).row).toBe(String(i));
-	});
-	expect(sim.maxInFlight).toBeLessThanOrEqual(concurrency);
-	if (concurrency > 1) expect(sim.maxInFlight).toBeGreaterThan(1);
-	expect(Object.values(callsPerNumber(sim))).toEqual(Array(30).fill(1));
-});
+test.each([1, 5, 10])(
+	'concurrency %i: never more in flight, output in input order with pairedItem',
+	async (concurrency) => {
+		sim.configure({ latencyMs: 60 });
+		const result = await runPlaceCall(sim, {
+			parameters: parameters({ concurrency }),
+			items: items(...contacts(30)),
+		});
+		const output = result.output(NODE);
+		expect(output).toHaveLength(30);
+		output.forEach((item, i) => {
+			expect(item.pairedItem).toEqual({ item: i });
+			expect(item.json.phone_number).toBe(usNumber(i));
+			expect((item.json.variables as any).row).toBe(String(i));
+		});
+		expect(sim.maxInFlight).toBeLessThanOrEqual(concurrency);
+		if (concurrency > 1) expect(sim.maxInFlight).toBeGreaterThan(1);
+		expect(Object.values(callsPerNumber(sim))).toEqual(Array(30).fill(1));
+	},
+);
 
 test('the default concurrency overlaps requests and is faster than one at a time', async () => {
 	sim.configure({ latencyMs: 50 });
 	const started = Date.now();
-	await runPlaceCall(sim, { parameters: parameters({ concurrency: 1 }), items: items(...contacts(20)) });
+	await runPlaceCall(sim, {
+		parameters: parameters({ concurrency: 1 }),
+		items: items(...contacts(20)),
+	});
 	const sequentialMs = Date.now() - started;
 	// reset() restores the start-up options: the latency is set again.
 	sim.reset();
 	sim.configure({ latencyMs: 50 });
 	const startedDefault = Date.now();
-	const result = await runPlaceCall(sim, { parameters: parameters({ concurrency: undefined }), items: items(...contacts(20)) });
+	const result = await runPlaceCall(sim, {
+		parameters: parameters({ concurrency: undefined }),
+		items: items(...contacts(20)),
+	});
 	const defaultMs = Date.now() - startedDefault;
 	expect(result.output(NODE)).toHaveLength(20);
 	expect(sim.maxInFlight).toBeGreaterThan(1);
@@ -57,7 +78,9 @@ test('the default concurrency overlaps requests and is faster than one at a time
 });
 
 test('with Continue On Fail, failures in the middle keep their place', async () => {
-	const rows = contacts(12).map((row, i) => (i % 4 === 2 ? { ...row, phone: 'not a number' } : row));
+	const rows = contacts(12).map((row, i) =>
+		i % 4 === 2 ? { ...row, phone: 'not a number' } : row,
+	);
 	const result = await runPlaceCall(sim, {
 		parameters: parameters({ concurrency: 5 }),
 		items: items(...rows),
@@ -86,7 +109,10 @@ test('Calls per Minute spaces the creates evenly', async () => {
 
 test('a 429 holds back the other workers until the reset, and nobody is dialled twice', async () => {
 	sim.configure({ rateLimit: { limit: 10, windowMs: 1000, style: 'reset_at' } });
-	const result = await runPlaceCall(sim, { parameters: parameters({ concurrency: 10 }), items: items(...contacts(30)) });
+	const result = await runPlaceCall(sim, {
+		parameters: parameters({ concurrency: 10 }),
+		items: items(...contacts(30)),
+	});
 	expect(result.output(NODE)).toHaveLength(30);
 	expect(Object.values(callsPerNumber(sim))).toEqual(Array(30).fill(1));
 	const limited = callRequests(sim).filter((r) => r.status === 429);
@@ -95,7 +121,10 @@ test('a 429 holds back the other workers until the reset, and nobody is dialled 
 	const keysPerNumber = new Map<string, Set<string>>();
 	for (const request of callRequests(sim)) {
 		const number = (request.body as any).phone_number;
-		keysPerNumber.set(number, (keysPerNumber.get(number) ?? new Set()).add(idempotencyKeyOf(request)!));
+		keysPerNumber.set(
+			number,
+			(keysPerNumber.get(number) ?? new Set()).add(idempotencyKeyOf(request)!),
+		);
 	}
 	for (const keys of keysPerNumber.values()) expect(keys.size).toBe(1);
 });

@@ -13,7 +13,10 @@ import {
 	type INodeType,
 } from 'n8n-workflow';
 
-import { callIntentOf, nodeRunOf } from '../../../../../nodes/Truedy/resources/call/place/idempotencyKey';
+import {
+	callIntentOf,
+	nodeRunOf,
+} from '../../../../../nodes/Truedy/resources/call/place/idempotencyKey';
 import { otherCallError } from '../../../../../nodes/Truedy/resources/call/place/matchesRequest';
 import { apiError } from '../../../../../nodes/Truedy/transport/errors';
 import { overrideRetryPolicyForTests } from '../../../../../nodes/Truedy/transport/retry';

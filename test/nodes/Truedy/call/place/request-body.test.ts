@@ -1,7 +1,19 @@
 /* eslint-disable */
 // Place Call through n8n's real engine against the simulator: what reaches POST /calls, and what the node outputs.
-import { SIM_AGENTS, SIM_NUMBERS, startSimulator, TruedySimulator } from '../../../../simulator/server';
-import { NODE, agentById, callRequests, idempotencyKeyOf, items, runPlaceCall } from '../../../../support/place-call-helpers';
+import {
+	SIM_AGENTS,
+	SIM_NUMBERS,
+	startSimulator,
+	TruedySimulator,
+} from '../../../../simulator/server';
+import {
+	NODE,
+	agentById,
+	callRequests,
+	idempotencyKeyOf,
+	items,
+	runPlaceCall,
+} from '../../../../support/place-call-helpers';
 
 let sim: TruedySimulator;
 
@@ -116,12 +128,17 @@ describe('request body', () => {
 		[{}, undefined],
 	])('call_settings carries only the set fields: %j', async (callSettings, expected) => {
 		const result = await runPlaceCall(sim, {
-			parameters: { agent: agentById(SIM_AGENTS.active), phoneNumber: '+14155551234', callSettings },
+			parameters: {
+				agent: agentById(SIM_AGENTS.active),
+				phoneNumber: '+14155551234',
+				callSettings,
+			},
 		});
 		expect(result.nodeError(NODE)).toBeUndefined();
 		const [request] = callRequests(sim);
 		expect((request.body as any).call_settings).toEqual(expected);
-		if (expected === undefined) expect(Object.keys(request.body as object)).not.toContain('call_settings');
+		if (expected === undefined)
+			expect(Object.keys(request.body as object)).not.toContain('call_settings');
 	});
 
 	test('JSON mode: numbers, booleans, null and objects become strings', async () => {
@@ -130,7 +147,8 @@ describe('request body', () => {
 				agent: agentById(SIM_AGENTS.active),
 				phoneNumber: '+14155551234',
 				variablesInput: 'json',
-				variablesJson: '{"first_name": "Sarah", "age": 41, "ratio": 0.5, "vip": false, "note": null, "address": {"city": "SF"}, "tags": ["x", 1]}',
+				variablesJson:
+					'{"first_name": "Sarah", "age": 41, "ratio": 0.5, "vip": false, "note": null, "address": {"city": "SF"}, "tags": ["x", 1]}',
 			},
 		});
 		expect(result.nodeError(NODE)).toBeUndefined();
@@ -177,7 +195,10 @@ describe('request body', () => {
 				},
 			});
 			expect(result.nodeError(NODE)).toBeUndefined();
-			expect(callRequests(sim)[0].body).toEqual({ agent_id: SIM_AGENTS.active, phone_number: '+14155551234' });
+			expect(callRequests(sim)[0].body).toEqual({
+				agent_id: SIM_AGENTS.active,
+				phone_number: '+14155551234',
+			});
 		}
 	});
 });
@@ -194,7 +215,10 @@ describe('expressions and items', () => {
 				agent: { __rl: true, mode: 'id', value: '={{ $json.agent }}' },
 				phoneNumber: '={{ $json.phone }}',
 				variables: { variable: [{ name: 'first_name', value: '={{ $json.name }}' }] },
-				callSettings: { greeting: '=Hi {{ $json.name }}!', maxDuration: '={{ $json.minutes * 60 }}' },
+				callSettings: {
+					greeting: '=Hi {{ $json.name }}!',
+					maxDuration: '={{ $json.minutes * 60 }}',
+				},
 			},
 			items: items(...people),
 		});
@@ -211,7 +235,9 @@ describe('expressions and items', () => {
 		);
 		const keys = requests.map(idempotencyKeyOf);
 		expect(new Set(keys).size).toBe(3);
-		keys.forEach((key, i) => expect(key!.match(KEY_PATTERN)?.slice(1, 3)).toEqual(['0', String(i)]));
+		keys.forEach((key, i) =>
+			expect(key!.match(KEY_PATTERN)?.slice(1, 3)).toEqual(['0', String(i)]),
+		);
 
 		const output = result.output(NODE);
 		expect(output.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
@@ -246,7 +272,9 @@ describe('expressions and items', () => {
 			'+447911123456',
 			'+14155551238',
 		]);
-		expect(callRequests(sim).every((r) => (r.body as any).from_number === '+14155550101')).toBe(true);
+		expect(callRequests(sim).every((r) => (r.body as any).from_number === '+14155550101')).toBe(
+			true,
+		);
 		expect(result.output(NODE)).toHaveLength(6);
 	});
 
@@ -264,9 +292,16 @@ describe('expressions and items', () => {
 		const second = await run();
 		expect(first.nodeError(NODE)).toBeUndefined();
 		expect(second.nodeError(NODE)).toBeUndefined();
-		expect(callRequests(sim).map(idempotencyKeyOf)).toEqual(['lead-7', 'lead-8', 'lead-7', 'lead-8']);
+		expect(callRequests(sim).map(idempotencyKeyOf)).toEqual([
+			'lead-7',
+			'lead-8',
+			'lead-7',
+			'lead-8',
+		]);
 		expect(sim.calls.size).toBe(2);
-		expect(second.output(NODE).map((o) => o.json.id)).toEqual(first.output(NODE).map((o) => o.json.id));
+		expect(second.output(NODE).map((o) => o.json.id)).toEqual(
+			first.output(NODE).map((o) => o.json.id),
+		);
 	});
 
 	test('without a custom key, separate executions use separate keys (documented: the guarantee is per execution)', async () => {
@@ -288,7 +323,10 @@ describe('response shapes', () => {
 			phoneNumber: '={{ $json.phone }}',
 			variables: { variable: [{ name: 'first_name', value: '={{ $json.name }}' }] },
 		};
-		const input = items({ phone: '+14155551234', name: 'Ann' }, { phone: '+14155551235', name: 'Bob' });
+		const input = items(
+			{ phone: '+14155551234', name: 'Ann' },
+			{ phone: '+14155551235', name: 'Bob' },
+		);
 		const normalise = (json: any) => ({ ...json, id: 'call', created_at: 'time' });
 
 		sim.configure({ responseShape: 'envelope' });
@@ -303,7 +341,9 @@ describe('response shapes', () => {
 		expect(bare.nodeError(NODE)).toBeUndefined();
 		expect(enveloped.output(NODE).map((o) => o.json.id)).toEqual(envelopeIds);
 		expect(bare.output(NODE).map((o) => o.json.id)).toEqual(bareIds);
-		expect(bare.output(NODE).map((o) => normalise(o.json))).toEqual(enveloped.output(NODE).map((o) => normalise(o.json)));
+		expect(bare.output(NODE).map((o) => normalise(o.json))).toEqual(
+			enveloped.output(NODE).map((o) => normalise(o.json)),
+		);
 		expect(bare.output(NODE)[0].json).not.toHaveProperty('data');
 		expect(bare.output(NODE)[0].json).not.toHaveProperty('meta');
 		expect(bare.output(NODE).map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);

@@ -43,7 +43,8 @@ const params = {
 	variables: { variable: [{ name: 'first_name', value: '={{ $json.name }}' }] },
 };
 
-const people = (count: number) => items(...Array.from({ length: count }, (_v, i) => ({ phone: usNumber(i), name: `Person ${i}` })));
+const people = (count: number) =>
+	items(...Array.from({ length: count }, (_v, i) => ({ phone: usNumber(i), name: `Person ${i}` })));
 
 /** Attempts per idempotency key, in order. */
 function attemptsByKey(requests: RecordedRequest[]): Map<string, RecordedRequest[]> {
@@ -56,10 +57,17 @@ function attemptsByKey(requests: RecordedRequest[]): Map<string, RecordedRequest
 }
 
 /** Every item placed once, in order, one call per person, every key used for one person only. */
-function expectExactlyOneCallPerPerson(count: number, output: ReturnType<Awaited<ReturnType<typeof runPlaceCall>>['output']>) {
+function expectExactlyOneCallPerPerson(
+	count: number,
+	output: ReturnType<Awaited<ReturnType<typeof runPlaceCall>>['output']>,
+) {
 	expect(output).toHaveLength(count);
-	expect(output.map((o) => o.pairedItem)).toEqual(Array.from({ length: count }, (_v, item) => ({ item })));
-	expect(output.map((o) => o.json.phone_number)).toEqual(Array.from({ length: count }, (_v, i) => usNumber(i)));
+	expect(output.map((o) => o.pairedItem)).toEqual(
+		Array.from({ length: count }, (_v, item) => ({ item })),
+	);
+	expect(output.map((o) => o.json.phone_number)).toEqual(
+		Array.from({ length: count }, (_v, i) => usNumber(i)),
+	);
 	expect(sim.calls.size).toBe(count);
 	expect(Object.values(callsPerNumber(sim)).every((n) => n === 1)).toBe(true);
 	expect(new Set(output.map((o) => o.json.id)).size).toBe(count);
@@ -84,7 +92,10 @@ describe('429 bursts', () => {
 		const limited = requests.filter((r) => r.status === 429);
 		expect(limited.length).toBeGreaterThanOrEqual(1);
 		for (const r of limited) {
-			const retry = requests.find((x) => x.receivedAt >= r.receivedAt && x !== r && idempotencyKeyOf(x) === idempotencyKeyOf(r))!;
+			const retry = requests.find(
+				(x) =>
+					x.receivedAt >= r.receivedAt && x !== r && idempotencyKeyOf(x) === idempotencyKeyOf(r),
+			)!;
 			expect(retry).toBeDefined();
 			const resetAt = Math.floor(r.receivedAt / 1000) * 1000 + 1000;
 			expect(retry.receivedAt).toBeGreaterThanOrEqual(resetAt);
@@ -103,7 +114,10 @@ describe('429 bursts', () => {
 		const limited = requests.filter((r) => r.status === 429);
 		expect(limited.length).toBeGreaterThanOrEqual(1);
 		for (const r of limited) {
-			const retry = requests.find((x) => x.receivedAt >= r.receivedAt && x !== r && idempotencyKeyOf(x) === idempotencyKeyOf(r))!;
+			const retry = requests.find(
+				(x) =>
+					x.receivedAt >= r.receivedAt && x !== r && idempotencyKeyOf(x) === idempotencyKeyOf(r),
+			)!;
 			// Retry-After: 1 → at least a second (plain backoff would retry after 250–500 ms)
 			expect(retry.receivedAt - r.receivedAt).toBeGreaterThanOrEqual(1000);
 			expect(retry.receivedAt - r.receivedAt).toBeLessThan(2500);
@@ -131,21 +145,30 @@ describe('429 bursts', () => {
 });
 
 describe('lost responses after Truedy created the call', () => {
-	test.each([['status500'], ['dropConnection']] as const)('%s on one item: retried with the same key, one call per person', async (fault) => {
-		proxy = await startFaultProxy(sim, (method, path, n) => (method === 'POST' && path.endsWith('/calls') && n === 2 ? fault : undefined));
-		const result = await runPlaceCall(sim, { parameters: params, items: people(4), baseUrl: proxy.baseUrl });
-		expect(result.nodeError(NODE)).toBeUndefined();
-		expect(proxy.broken).toHaveLength(1);
-		expectExactlyOneCallPerPerson(4, result.output(NODE));
+	test.each([['status500'], ['dropConnection']] as const)(
+		'%s on one item: retried with the same key, one call per person',
+		async (fault) => {
+			proxy = await startFaultProxy(sim, (method, path, n) =>
+				method === 'POST' && path.endsWith('/calls') && n === 2 ? fault : undefined,
+			);
+			const result = await runPlaceCall(sim, {
+				parameters: params,
+				items: people(4),
+				baseUrl: proxy.baseUrl,
+			});
+			expect(result.nodeError(NODE)).toBeUndefined();
+			expect(proxy.broken).toHaveLength(1);
+			expectExactlyOneCallPerPerson(4, result.output(NODE));
 
-		const requests = callRequests(sim);
-		expect(requests).toHaveLength(5);
-		// The broken attempt was created (201 at Truedy), then replayed under the same key.
-		expect(requests[1].status).toBe(201);
-		expect(idempotencyKeyOf(requests[2])).toBe(idempotencyKeyOf(requests[1]));
-		expect(requests[2].status).toBe(201);
-		expect(result.output(NODE)[1].json.id).toBe([...sim.calls.values()][1].id);
-	});
+			const requests = callRequests(sim);
+			expect(requests).toHaveLength(5);
+			// The broken attempt was created (201 at Truedy), then replayed under the same key.
+			expect(requests[1].status).toBe(201);
+			expect(idempotencyKeyOf(requests[2])).toBe(idempotencyKeyOf(requests[1]));
+			expect(requests[2].status).toBe(201);
+			expect(result.output(NODE)[1].json.id).toBe([...sim.calls.values()][1].id);
+		},
+	);
 });
 
 describe("n8n's Retry On Fail", () => {
@@ -157,7 +180,11 @@ describe("n8n's Retry On Fail", () => {
 			.waitFor((s) => s.requests.some((r) => r.status === 402), 10_000)
 			.then(() => sim.configure({ credits: null }));
 
-		const result = await runPlaceCall(sim, { parameters: params, items: people(5), settings: retrySettings });
+		const result = await runPlaceCall(sim, {
+			parameters: params,
+			items: people(5),
+			settings: retrySettings,
+		});
 		await topUp;
 		expect(result.nodeError(NODE)).toBeUndefined();
 		expectExactlyOneCallPerPerson(5, result.output(NODE));
@@ -180,7 +207,9 @@ describe("n8n's Retry On Fail", () => {
 		const error = result.nodeError(NODE)!;
 		expect(error.httpCode).toBe('402');
 		expect((error as any).context.itemIndex).toBe(2);
-		expect(callRequests(sim).map((r) => r.status)).toEqual([201, 201, 402, 201, 201, 402, 201, 201, 402]);
+		expect(callRequests(sim).map((r) => r.status)).toEqual([
+			201, 201, 402, 201, 201, 402, 201, 201, 402,
+		]);
 		expect(sim.calls.size).toBe(2);
 		expect(callsPerNumber(sim)).toEqual({ [usNumber(0)]: 1, [usNumber(1)]: 1 });
 		expect(attemptsByKey(callRequests(sim)).size).toBe(3);

@@ -3,7 +3,13 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import { SIM_AGENTS, startSimulator, TruedySimulator } from '../../../../simulator/server';
-import { NODE, agentById, callRequests, items, runPlaceCall } from '../../../../support/place-call-helpers';
+import {
+	NODE,
+	agentById,
+	callRequests,
+	items,
+	runPlaceCall,
+} from '../../../../support/place-call-helpers';
 
 let sim: TruedySimulator;
 
@@ -32,37 +38,48 @@ const INVALID_NUMBERS: Array<[string, unknown, RegExp]> = [
 	['too long', '+12345678901234567', /not a valid number for its country/],
 	['empty', '', /it is empty/],
 	['only spaces', '   ', /it is empty/],
-	['a national number without Default Country', '(415) 555-1234', /not in international format.*set Default Country/],
+	[
+		'a national number without Default Country',
+		'(415) 555-1234',
+		/not in international format.*set Default Country/,
+	],
 	['digits without + or country', '14155551234', /not in international format/],
 	['an extension', '+14155551234 ext. 12', /extensions cannot be dialled/],
 	['an unknown country code', '+999123456', /is not a phone number/],
 ];
 
 describe('invalid phone numbers, Continue On Fail off', () => {
-	test.each(INVALID_NUMBERS)('%s: node error names the item and the value, nothing is sent', async (_label, phone, reason) => {
-		const result = await runPlaceCall(sim, {
-			parameters: phoneParams(),
-			items: items({ phone: '+14155551001' }, { phone: '+14155551002' }, { phone: phone as any }),
-		});
-		const error = result.nodeError(NODE)!;
-		expect(error).toBeDefined();
-		expect(error.name).toBe('NodeOperationError');
-		expect(error.message).toContain('Item 2: "Phone Number"');
-		expect(error.message).toContain(`"${String(phone)}"`);
-		expect(error.message).toMatch(reason);
-		expect(error.description).toBe('Fix the "Phone Number" field for item 2. Nothing was sent to Truedy for this item.');
-		expect((error as any).context.itemIndex).toBe(2);
-		// The valid items before it were not dialled either.
-		expect(sim.requests).toHaveLength(0);
-		expect(sim.calls.size).toBe(0);
-	});
+	test.each(INVALID_NUMBERS)(
+		'%s: node error names the item and the value, nothing is sent',
+		async (_label, phone, reason) => {
+			const result = await runPlaceCall(sim, {
+				parameters: phoneParams(),
+				items: items({ phone: '+14155551001' }, { phone: '+14155551002' }, { phone: phone as any }),
+			});
+			const error = result.nodeError(NODE)!;
+			expect(error).toBeDefined();
+			expect(error.name).toBe('NodeOperationError');
+			expect(error.message).toContain('Item 2: "Phone Number"');
+			expect(error.message).toContain(`"${String(phone)}"`);
+			expect(error.message).toMatch(reason);
+			expect(error.description).toBe(
+				'Fix the "Phone Number" field for item 2. Nothing was sent to Truedy for this item.',
+			);
+			expect((error as any).context.itemIndex).toBe(2);
+			// The valid items before it were not dialled either.
+			expect(sim.requests).toHaveLength(0);
+			expect(sim.calls.size).toBe(0);
+		},
+	);
 
 	test('a phone number that is not text (an object) is explained', async () => {
 		const result = await runPlaceCall(sim, {
 			parameters: phoneParams(),
 			items: items({ phone: { number: '+14155551234' } }),
 		});
-		expect(result.nodeError(NODE)!.message).toMatch(/Item 0: "Phone Number" .* expected text but got an object/);
+		expect(result.nodeError(NODE)!.message).toMatch(
+			/Item 0: "Phone Number" .* expected text but got an object/,
+		);
 		expect(sim.requests).toHaveLength(0);
 	});
 
@@ -122,7 +139,9 @@ describe('invalid phone numbers, Continue On Fail on', () => {
 				});
 			}
 		});
-		expect(callRequests(sim).map((r) => (r.body as any).phone_number)).toEqual(valid.map((i) => phones[i]));
+		expect(callRequests(sim).map((r) => (r.body as any).phone_number)).toEqual(
+			valid.map((i) => phones[i]),
+		);
 		expect(sim.calls.size).toBe(3);
 	});
 
@@ -151,16 +170,26 @@ describe('invalid phone numbers, Continue On Fail on', () => {
 });
 
 describe('Variables (JSON)', () => {
-	const jsonParams = { agent: agentById(SIM_AGENTS.active), phoneNumber: '={{ $json.phone }}', variablesInput: 'json', variablesJson: '={{ $json.vars }}' };
+	const jsonParams = {
+		agent: agentById(SIM_AGENTS.active),
+		phoneNumber: '={{ $json.phone }}',
+		variablesInput: 'json',
+		variablesJson: '={{ $json.vars }}',
+	};
 
 	test('bad JSON fails the node with a clear per-item error and nothing is sent', async () => {
 		const result = await runPlaceCall(sim, {
 			parameters: jsonParams,
-			items: items({ phone: '+14155551001', vars: '{"first_name": "Ann"}' }, { phone: '+14155551002', vars: '{"first_name": "Bob",' }),
+			items: items(
+				{ phone: '+14155551001', vars: '{"first_name": "Ann"}' },
+				{ phone: '+14155551002', vars: '{"first_name": "Bob",' },
+			),
 		});
 		const error = result.nodeError(NODE)!;
 		expect(error.message).toMatch(/^Item 1: "Variables \(JSON\)" is not valid JSON \(.+\)$/);
-		expect(error.description).toBe('Fix the "Variables (JSON)" field for item 1. Nothing was sent to Truedy for this item.');
+		expect(error.description).toBe(
+			'Fix the "Variables (JSON)" field for item 1. Nothing was sent to Truedy for this item.',
+		);
 		expect((error as any).context.itemIndex).toBe(1);
 		expect(sim.requests).toHaveLength(0);
 	});
@@ -181,30 +210,61 @@ describe('Variables (JSON)', () => {
 		expect(output).toHaveLength(5);
 		expect(output[0].json.variables).toEqual({ first_name: 'Ann' });
 		expect(output[1].json.error).toMatch(/^Item 1: "Variables \(JSON\)" is not valid JSON/);
-		expect(output[2].json.error).toBe('Item 2: "Variables (JSON)" must be a JSON object like {"first_name": "Sarah"}');
-		expect(output[3].json.error).toBe('Item 3: "Variables (JSON)" must be a JSON object like {"first_name": "Sarah"}');
+		expect(output[2].json.error).toBe(
+			'Item 2: "Variables (JSON)" must be a JSON object like {"first_name": "Sarah"}',
+		);
+		expect(output[3].json.error).toBe(
+			'Item 3: "Variables (JSON)" must be a JSON object like {"first_name": "Sarah"}',
+		);
 		expect(output[4].json.variables).toEqual({ first_name: 'Eve' });
 		expect(output.map((o) => o.pairedItem)).toEqual([0, 1, 2, 3, 4].map((item) => ({ item })));
-		expect(callRequests(sim).map((r) => (r.body as any).phone_number)).toEqual(['+14155551001', '+14155551005']);
+		expect(callRequests(sim).map((r) => (r.body as any).phone_number)).toEqual([
+			'+14155551001',
+			'+14155551005',
+		]);
 	});
 });
 
 describe('other fields', () => {
 	test.each([
 		// A static empty agent is caught by n8n's own "required parameter" check; an expression is not.
-		['an agent expression that resolves to nothing', { agent: agentById('={{ $json.missing }}') }, /^Item 0: "Agent" is empty$/],
+		[
+			'an agent expression that resolves to nothing',
+			{ agent: agentById('={{ $json.missing }}') },
+			/^Item 0: "Agent" is empty$/,
+		],
 		[
 			'a variable without a name',
 			{ variables: { variable: [{ name: ' ', value: 'x' }] } },
 			/^Item 0: "Variables" contain a variable without a name$/,
 		],
-		['a zero Max Duration', { callSettings: { maxDuration: 0 } }, /"Max Duration \(Seconds\)" must be a whole number of seconds from 1 to 86400, got "0"/],
-		['a fractional Join Timeout', { callSettings: { joinTimeout: 1.5 } }, /"Join Timeout \(Seconds\)" must be a whole number of seconds/],
-		['a too long Max Duration', { callSettings: { maxDuration: 90000 } }, /from 1 to 86400, got "90000"/],
-		['an invalid From Number', { fromNumber: 'front desk' }, /^Item 0: "From Number" "front desk" is not valid/],
+		[
+			'a zero Max Duration',
+			{ callSettings: { maxDuration: 0 } },
+			/"Max Duration \(Seconds\)" must be a whole number of seconds from 1 to 86400, got "0"/,
+		],
+		[
+			'a fractional Join Timeout',
+			{ callSettings: { joinTimeout: 1.5 } },
+			/"Join Timeout \(Seconds\)" must be a whole number of seconds/,
+		],
+		[
+			'a too long Max Duration',
+			{ callSettings: { maxDuration: 90000 } },
+			/from 1 to 86400, got "90000"/,
+		],
+		[
+			'an invalid From Number',
+			{ fromNumber: 'front desk' },
+			/^Item 0: "From Number" "front desk" is not valid/,
+		],
 	])('%s is rejected before sending', async (_label, overrides, message) => {
 		const result = await runPlaceCall(sim, {
-			parameters: { agent: agentById(SIM_AGENTS.active), phoneNumber: '+14155551234', ...overrides },
+			parameters: {
+				agent: agentById(SIM_AGENTS.active),
+				phoneNumber: '+14155551234',
+				...overrides,
+			},
 		});
 		const error = result.nodeError(NODE)!;
 		expect(error.message).toMatch(message);
