@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * The throughput chart: one panel per scenario (each with its own scale), bars for Place Call,
  * n8n's HTTP Request node and the simulator's raw capacity (or the ideal under the rate limit).
@@ -47,7 +46,7 @@ function variantBar(
 	summary: VariantSummary | undefined,
 	label: string[],
 	color: string,
-	items: number,
+	_items: number,
 ): Bar | undefined {
 	if (!summary) return undefined;
 	if (summary.succeeded < summary.runs || summary.lostItems > 0) {

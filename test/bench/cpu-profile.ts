@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * CPU profile of the running n8n server over one load window, through the V8 inspector: SIGUSR1
  * opens the inspector of the `n8n start` process (Node's standard way, on 127.0.0.1:9229), then

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Linux /proc readers for the benchmark: finds the n8n server process (and its task runner) and
  * samples their memory (VmRSS, VmHWM) and CPU time (utime + stime).

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Raw capacity of the simulator for POST /calls, measured with autocannon in its own process (so
  * the load generator does not share an event loop with the simulator, as n8n does not).

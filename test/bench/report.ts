@@ -1,4 +1,3 @@
-/* eslint-disable */
 /** Renders docs/benchmarks.md from the benchmark results. */
 import type { BenchResults, RssRun, ScenarioKey } from './results';
 import { summarize } from './summary';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /** Shapes of the benchmark results (also saved as JSON so the report can be re-rendered) and stats helpers. */
 import type { MachineInfo, MemoryPeaks } from './proc-stats';
 import type { RawLoadResult } from './raw-load';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * `npm run bench`: Place Call against n8n's HTTP Request node and against the simulator's raw
  * capacity, in a real n8n 2.41.1 server (the e2e harness) talking to the Truedy simulator.

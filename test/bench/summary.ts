@@ -1,4 +1,3 @@
-/* eslint-disable */
 /** Medians over runs, per scenario and variant, shared by the report and the chart. */
 import { itemsPerSecond, median } from './results';
 import type { BenchResults, RawRun, ScenarioKey, VariantRun } from './results';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Truedy Trigger vs n8n's own Webhook node, in the same n8n server and the same run, once per
  * expression engine (N8N_EXPRESSION_ENGINE: n8n's default `vm`, and `quickjs`):

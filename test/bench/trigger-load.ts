@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * The Call Ended trigger under load: N signed `call.ended` deliveries (each its own call and
  * event id) POSTed to the published trigger workflow's production URL, `concurrency` at a time.

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /** Small helpers shared by the benchmark files. */
 
 export const sleep = (ms: number): Promise<void> =>

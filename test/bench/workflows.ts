@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * The workflows the benchmark imports into n8n. Every throughput workflow is
  * Webhook (POST {n}) → "Leads" Code node (makes n contacts) → the node under test, and answers

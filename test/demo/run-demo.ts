@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * `npm run demo`: a real n8n (with this package installed from its tarball) keeps leads in its own
  * Data Table, calls each of them through the Truedy simulator ("Truedy: call new leads", run from

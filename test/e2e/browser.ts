@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * A real browser for the end-to-end tests: Debian's chromium (installed by install-chromium.sh,
  * never playwright's own download) driven headless by playwright-core.

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Truedy Trigger (Call Ended) in a real, running n8n: the published example workflow
  * (examples/call-ended-to-crm) receives signed `call.ended` deliveries from the Truedy simulator on
@@ -18,7 +17,6 @@ import type { FlowEnvironment } from './crm-flow';
 import {
 	deliveryFor,
 	e2eLog,
-	eventually,
 	executionBaseline,
 	executionIds,
 	expectOnlySentinelSince,

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Closing the loop in a real n8n: leads in n8n's Data Table, one call per lead placed by
  * examples/place-calls-for-contacts (variable lead_id), each call.ended delivered to the published

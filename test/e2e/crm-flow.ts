@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * The example leads flow in a real n8n server, with n8n's own Data Table as the CRM:
  * - a `truedy_leads` table holds the leads (made and filled through n8n's public API);

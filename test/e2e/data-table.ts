@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * n8n's built-in Data Table, driven through n8n's public API (`/api/v1/data-tables`, header
  * `X-N8N-API-KEY`; `N8nServer.api` makes the key on first use). The demo and the end-to-end tests

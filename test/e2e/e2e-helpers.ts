@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Small helpers shared by the end-to-end test files (polling, timings, reading executions).
  */

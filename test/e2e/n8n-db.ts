@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Reads and writes a workflow's static data straight in n8n's SQLite database
  * (`<user folder>/.n8n/database.sqlite`), with Node 24's built-in node:sqlite (the harness's Node 24;

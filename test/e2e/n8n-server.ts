@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Harness that runs a real n8n server (and its CLI) for end-to-end tests.
  *

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Place Call in a real n8n: the place-calls example (leads from n8n's Data Table) runs on the server,
  * the branch example through the n8n CLI; both call the Truedy simulator. Asserts what reached the API

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Regenerates docs/editor.png (the canvas with the Truedy Trigger and a Truedy Place Call node)
  * and docs/editor-place-call.png (the Place Call parameters) from a real n8n in headless chromium.

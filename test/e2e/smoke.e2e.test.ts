@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Proves the real-n8n harness with n8n's own nodes: CLI import/execute before start, credential
  * import with plain data, a published webhook workflow served after start, and the public API.

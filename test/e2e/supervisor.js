@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Runs one command as the leader of its own process group and makes sure it does not outlive
 // the test process that started it: the parent keeps our stdin open, so EOF on stdin means the
 // parent died (even by SIGKILL), and we then stop the command and kill the whole group.
@@ -15,7 +14,7 @@ let stopping = false;
 function killGroup() {
 	try {
 		process.kill(-process.pid, 'SIGKILL');
-	} catch (error) {
+	} catch {
 		process.exit(137);
 	}
 }

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Truedy Trigger deliveries in a real n8n 2.41.1 server across restarts, through its production
  * and test webhook URLs, with a Truedy Webhook credential holding two signing secrets (one per

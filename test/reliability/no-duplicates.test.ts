@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Suite 1 — no duplicate dials, nothing lost (docs/reliability.md).
 // Batches of Place Call items through n8n's real engine against the simulator, under every
 // fault mix, fail-fast / Continue On Fail / n8n's Retry On Fail. Counted per run:

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Suite 3 — signature attacks on the Truedy Trigger (docs/reliability.md).
 // Every attack is a real HTTP request to the trigger's production webhook, served through
 // n8n-core's WebhookContext (test/support/webhook-engine.ts). Each must get 401 and start no

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Seed agents of the simulator (api-notes §1.7 agent shape).
 import { randomUUID } from 'crypto';
 import { ultravoxAgentIdOf } from './calls';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Call model helpers: ids, status vocabularies, field naming and fabricated call content.
 import { createHash, randomBytes, randomUUID } from 'crypto';
 import type {

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // CLI: ts-node --transpile-only test/simulator/cli.ts --port 4010 [--api-key K] [--webhook-url U --webhook-secret S] [--fast]
 import { startSimulator, StartOptions } from './server';
 import type { HeaderSpelling, WebhookPayloadShape, WebhookSigning } from './types';

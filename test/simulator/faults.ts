@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Fault injection for the simulator: deterministic rules, seeded rates, and an X-Sim-Fault header.
 //
 // Every API request (never the /__sim control endpoints) is offered to `FaultInjector.decide`

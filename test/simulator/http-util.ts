@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Small HTTP helpers: routing table, body reading, errors, canonical JSON, query parsing.
 import type { IncomingMessage, ServerResponse } from 'http';
 

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Python's `json.dumps` in TypeScript (test-only): what Truedy's early backend signed.
 //
 // The early backend (api-notes §2.1) signs `f"{ts}.{json.dumps(payload, sort_keys=True)}"`, i.e. with

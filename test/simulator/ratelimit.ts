@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Rate limiting of the simulator: fixed windows aligned to the epoch, shared per organisation,
 // per API key or per organisation and path. See README.md › Rate limits.
 import { ApiError } from './http-util';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Tests of the Truedy API simulator itself, over real HTTP.
 import { createServer, IncomingMessage, Server } from 'http';
 import type { AddressInfo } from 'net';

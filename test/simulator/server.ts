@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Truedy Public API simulator: a real HTTP server on 127.0.0.1 (node `http`, no framework).
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo, Socket } from 'net';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Shared types of the Truedy API simulator.
 
 export type ResponseShape = 'envelope' | 'bare';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // POST /calls body validation, in the documented order (after JSON parsing, before credits).
 import { ApiError, isPlainObject, validationError } from './http-util';
 import type { CallSettings, SimAgent } from './types';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Webhook signing, event building and delivery (usable on its own to forge/replay deliveries).
 import { createHmac } from 'crypto';
 import { randomAlnum, renderStatus, ultravoxAgentIdOf, ultravoxCallIdOf } from './calls';

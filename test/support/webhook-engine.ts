@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Serves the Truedy Trigger's production webhook over real HTTP on 127.0.0.1, the way n8n's
  * webhook server does (n8n 2.41: live-webhooks → webhook-helpers.executeWebhook):

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Jest config for the compatibility matrix (one n8n version per run, chosen by run-matrix.js).
  * Its files end in .compat.ts, so neither the in-process nor the e2e config picks them up.

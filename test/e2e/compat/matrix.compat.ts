@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * The compatibility matrix's cases, for the one n8n version run-matrix.js hands over: one server,
  * one simulator and two workflows (fixtures/) per version.

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * The n8n versions the compatibility matrix runs, each with the Node major its engine needs
  * (n8n 2.40+ wants Node 24; 1.123 and 2.0–2.7 run on Node ≥ 20.19, 22 here) and the environment

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * Compatibility matrix: for each n8n version (one at a time), install it with its Node major
  * (install-n8n.sh, cached per pair), then run matrix.compat.ts against it: one server per version.

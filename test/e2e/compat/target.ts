@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * The n8n install a compatibility run targets, handed over by run-matrix.js: the install script's
  * result line (TRUEDY_COMPAT_INSTALL) and the matrix row's extra environment (TRUEDY_COMPAT_ENV).

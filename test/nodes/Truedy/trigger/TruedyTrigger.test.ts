@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Truedy Trigger end to end in-process: the Truedy simulator delivers signed webhooks over real HTTP
 // to the trigger served by test/support/webhook-engine.ts (n8n-core's WebhookContext + real engine).
 import path from 'path';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // The Truedy Trigger's dedupe store: bounds, expiry, and persistence the way n8n 2.41 loads and
 // saves static data (a fresh copy per request, saved whole with JSON.stringify after the answer).
 import { Workflow, type IDataObject, type INode } from 'n8n-workflow';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Unit tests for the Truedy Trigger's payload normalisation, filters and dedupe store.
 import { deliveryKey, sha256Hex } from '../../../../nodes/Truedy/trigger/dedupe';
 import { filterMismatch, parseIdList } from '../../../../nodes/Truedy/trigger/filter';

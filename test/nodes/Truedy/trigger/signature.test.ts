@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Unit table for the Truedy Trigger's signature helper (like n8n's Stripe/GitHub trigger helper tests).
 import { createHmac } from 'crypto';
 import {

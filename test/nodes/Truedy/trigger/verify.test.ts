@@ -1,4 +1,3 @@
-/* eslint-disable */
 // The Truedy Trigger reads its Truedy Webhook credential at most once a minute while deliveries
 // verify (n8n resolves every credential read in a webhook in an expression isolate of its own),
 // and reads it again before refusing a delivery the remembered secrets do not verify.

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Truedy's error answers, over real HTTP from the simulator, as n8n NodeApiErrors (engine runs),
 // plus transport-level mapping through n8n-core's real LoadOptionsContext where the node's own
 // validation makes an answer unreachable (invalid_phone_number, network failures).

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Many items: concurrency cap, input order and pairedItem, client-side pacing and the shared
 // 429 gate, through the real engine against the simulator.
 import { startSimulator, SIM_AGENTS } from '../../../../simulator/server';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Place Call through n8n's real engine against the simulator: what reaches POST /calls, and what the node outputs.
 import {
 	SIM_AGENTS,

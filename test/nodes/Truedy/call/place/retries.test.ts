@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Retries never dial twice: 429 bursts (reset_at, Retry-After, plain backoff), lost responses after
 // the call was created (500, dropped connection), and n8n's own Retry On Fail after a mid-batch failure.
 import type { RecordedRequest } from '../../../../simulator/server';

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Place Call input checks through n8n's real engine: invalid items never reach Truedy.
 import type { INodeParameters } from 'n8n-workflow';
 
