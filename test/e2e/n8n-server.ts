@@ -6,7 +6,7 @@
  * supervisor.js (its own process group, dies with us) and is killed on stop(), on dispose(),
  * on process exit and on SIGINT/SIGTERM/SIGHUP.
  *
- * Recipe and traps: shared/reference/n8n/real-n8n-headless.md.
+ * Recipe and traps: test/e2e/README.md, "Traps".
  */
 import { spawn, ChildProcess } from 'child_process';
 import { createRequire } from 'module';

@@ -1,4 +1,4 @@
-// Seed agents of the simulator (api-notes §1.7 agent shape).
+// Seed agents of the simulator (the agent shape in docs/truedy-api.md, "Agents").
 import { randomUUID } from 'crypto';
 import { ultravoxAgentIdOf } from './calls';
 import type { PhoneNumberRef, SimAgent } from './types';

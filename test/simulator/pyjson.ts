@@ -1,6 +1,6 @@
 // Python's `json.dumps` in TypeScript (test-only): what Truedy's early backend signed.
 //
-// The early backend (api-notes §2.1) signs `f"{ts}.{json.dumps(payload, sort_keys=True)}"`, i.e. with
+// The early backend (docs/truedy-api.md, "Webhooks") signs `f"{ts}.{json.dumps(payload, sort_keys=True)}"`, i.e. with
 // Python's defaults: separators `', '` and `': '`, ensure_ascii=True (every character outside
 // U+0020..U+007E becomes `\uXXXX`, lowercase hex, astral characters as surrogate pairs),
 // allow_nan=True, keys sorted by code point. Numbers follow Python's `int.__repr__` / `float.__repr__`.

@@ -26,7 +26,7 @@ export const RATE_LIMIT_VERSION_B: Readonly<RateLimitOptions> = Object.freeze({
 	code: 'rate_limit_exceeded',
 });
 
-/** Truedy's early backend (api-notes §2.1): 100/min per organisation and per path, reset_at, no headers. */
+/** Truedy's early backend (docs/truedy-api.md, "Rate limits"): 100/min per organisation and per path, reset_at, no headers. */
 export const RATE_LIMIT_EARLY_BACKEND: Readonly<RateLimitOptions> = Object.freeze({
 	...RATE_LIMIT_VERSION_A,
 	scope: 'organizationPath',

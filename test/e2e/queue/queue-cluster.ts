@@ -7,7 +7,7 @@
  * Every process runs under test/e2e/supervisor.js in its own process group: it dies with the test
  * process (EOF on the supervisor's stdin, even when jest is SIGKILLed), on stop(), on dispose(),
  * and at exit or SIGINT/SIGTERM/SIGHUP (killAllQueueProcesses). Recipe and timings:
- * shared/reference/n8n/queue-mode.md.
+ * the "Running at scale" section of the README.
  */
 import { execFileSync, spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
