@@ -310,7 +310,9 @@ export class TruedyTrigger implements INodeType {
 			const key = deliveryKey(envelope, delivery.event, rawBody ?? JSON.stringify(envelope));
 			const claim = sharedDeduper.claim(scope, key, this.getWorkflowStaticData('node'));
 			if (claim === 'duplicate') return ignore(this, `duplicate delivery (${key})`);
-			if (claim === 'busy') return busy(this, sharedDeduper.unsaved(scope));
+			if (claim === 'busy') {
+				return busy(this, sharedDeduper.unsaved(scope), sharedDeduper.saveLag(scope));
+			}
 		}
 
 		// 5. Ack. From here on Truedy has its answer and does not retry.
@@ -408,8 +410,8 @@ function reject(
  * so its database is behind and an answered delivery could be lost before its execution exists.
  * Truedy retries the delivery later.
  */
-function busy(context: IWebhookFunctions, unsaved: number): IWebhookResponseData {
-	const message = `n8n has not saved the last ${unsaved} deliveries yet (its database is behind); retry later`;
+function busy(context: IWebhookFunctions, unsaved: number, lagMs: number): IWebhookResponseData {
+	const message = `n8n has not saved the last ${unsaved} deliveries, the oldest for ${Math.round(lagMs / 1000)} s (its database is behind); retry later`;
 	context.logger.warn(`Truedy Trigger answered a delivery with 503: ${message}`, {
 		node: context.getNode().name,
 		workflowId: context.getWorkflow().id,

@@ -99,7 +99,48 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 			for (const [key, profile] of Object.entries(c.profiles!))
 				lines.push(...profileTable(c.engine, key, profile));
 		}
+		lines.push(...gapExplanation(profiled), '');
 	}
+	return lines;
+}
+
+/** ms per delivery of an inclusive group in a profile. */
+function groupMs(profile: ProfileSummary | undefined, prefix: string): number {
+	const group = profile?.inclusive.find((g) => g.name.startsWith(prefix));
+	return group && profile?.deliveries
+		? (group.percent / 100) * (profile.durationMs / profile.deliveries)
+		: NaN;
+}
+
+function busyMs(profile: ProfileSummary | undefined): number {
+	return profile?.deliveries
+		? ((profile.busyPercent / 100) * profile.durationMs) / profile.deliveries
+		: NaN;
+}
+
+/** What the profiles say about the difference between the two workflows, per engine. */
+function gapExplanation(comparisons: TriggerComparison[]): string[] {
+	const lines = [
+		'**Where the difference comes from.** Per delivery, from the profiles above (main thread of the `n8n start` process):',
+		'',
+	];
+	for (const c of comparisons) {
+		const t = c.profiles?.truedy;
+		const w = c.profiles?.webhook;
+		if (!t || !w) continue;
+		lines.push(
+			`- **${c.engine}**: the main thread was busy ${num(busyMs(t), 1)} ms per Truedy delivery and ${num(busyMs(w), 1)} ms per Webhook node delivery. ` +
+				`Expression isolates (create, acquire, release, dispose): ${num(groupMs(t, 'expression isolates'), 1)} vs ${num(groupMs(w, 'expression isolates'), 1)} ms, of which the webhook phase ${num(groupMs(t, '… for the webhook phase'), 1)} vs ${num(groupMs(w, '… for the webhook phase'), 1)} ms, ` +
+				`a credential read ${num(groupMs(t, '… for a credential read'), 1)} vs ${num(groupMs(w, '… for a credential read'), 1)} ms and the execution ${num(groupMs(t, '… for the execution'), 1)} vs ${num(groupMs(w, '… for the execution'), 1)} ms. ` +
+				`TypeORM/SQLite ${num(groupMs(t, 'TypeORM'), 1)} vs ${num(groupMs(w, 'TypeORM'), 1)} ms; the Truedy Trigger's own code ${num(groupMs(t, 'Truedy Trigger code'), 1)} ms.`,
+		);
+	}
+	lines.push(
+		'',
+		"- *n8n's, not the node's*: before calling any webhook node other than its own Webhook node (v2, static parameters), n8n 2.41 acquires an expression isolate for the webhook phase (`live-webhooks.js` `webhookPhaseNeedsIsolate`: `startNode.type !== WEBHOOK_NODE_TYPE`), and releases it only after the request is done. With `vm` and `quickjs` the pool holds one warm isolate, so under load each delivery creates one and disposes of it. The Truedy Trigger evaluates no expression in its webhook phase (its response code is a number and, from typeVersion 1.1, n8n's version-1 `binaryData` check is skipped), so with `N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true` (an administrator setting) n8n creates no isolate for it at all; see the `+lazy` row if it was measured.",
+		'- *Removed from the node*: the per-request `={{204}}` response code (a number now), the per-request expression of typeVersion 1 (1.1 is the default for new nodes), and reading the credential for every delivery (in a webhook n8n resolves each credential read in an isolate of its own, `credentials-helper.js` `applyDefaultsAndOverwrites`; the secrets are now read at most once a minute).',
+		'- *Kept on purpose*: the static data save after each new delivery (one `UPDATE` of the workflow row, the price of dedupe that survives restarts; its cost at the 20,000-key cap is the *20,000 keys saved* row) and the 503 while those saves are behind.',
+	);
 	return lines;
 }
 

@@ -41,8 +41,11 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
  *   execution. If n8n's database falls behind (on SQLite one write lock, which times out after
  *   60 s), executions of answered deliveries could fail to be created and be lost. Each snapshot
  *   therefore carries how many deliveries this store had claimed; the loaded snapshot tells how
- *   far the saves have got, and beyond {@link DEDUPE_LIMITS.maxUnsaved} unsaved deliveries new
- *   ones get 'busy' (the node answers 503 and Truedy retries later).
+ *   far the saves have got. While the oldest delivery whose save has not been seen is older than
+ *   {@link DEDUPE_LIMITS.maxSaveLagMs}, new ones get 'busy' (the node answers 503 and Truedy
+ *   retries later), and every few seconds such a request asks n8n for a save of its own, so the
+ *   store cannot stay busy because earlier saves failed. Only once a snapshot of the store has come
+ *   back from the database, so an n8n that never saves gets no backpressure rather than 503s.
  * Remaining windows: a save only happens for a new key, so a key accepted just before n8n stops
  * (or crashes) is lost if its save had not committed; the database can commit an earlier snapshot
  * after a later one, leaving it one delivery behind until the next save; and across processes the
@@ -62,12 +65,14 @@ export const DEDUPE_LIMITS = {
 	/** Triggers with a store in one process; the least recently used goes beyond this. */
 	scopes: 20,
 	/**
-	 * Deliveries accepted by this process whose save n8n has not committed yet (seen in the static
-	 * data the next requests load). Beyond this the database is behind: new deliveries are refused
-	 * with 503 for Truedy to retry, because an answered delivery whose execution n8n then cannot
-	 * create (its SQLite write lock times out after 60 s) would be lost.
+	 * How long the save of an accepted delivery may stay unseen (in the static data the next
+	 * requests load) before the database counts as behind and new deliveries are refused with 503
+	 * for Truedy to retry: an answered delivery whose execution n8n then cannot create (its SQLite
+	 * write lock times out after 60 s) would be lost. A healthy n8n saves in milliseconds.
 	 */
-	maxUnsaved: 100,
+	maxSaveLagMs: 10_000,
+	/** While busy, at most one request per this interval asks n8n for a save of the store. */
+	catchUpSaveMs: 5_000,
 };
 
 export type DedupeLimits = typeof DEDUPE_LIMITS;
@@ -158,6 +163,16 @@ class KeyStore {
 	private claimed = 0;
 	/** The highest `c` among the snapshots of this store seen loaded: saves committed up to there. */
 	private committed = 0;
+	/** [claim number, time] of the claims whose save has not been seen committed, oldest first. */
+	private readonly pendingSaves: Array<[number, number]> = [];
+	/** When a busy request last asked n8n for a save of the store. */
+	catchUpAt = 0;
+	/**
+	 * Whether a snapshot of this store has come back from the database: proof that n8n saves the
+	 * static data after these requests. Until then there is no backpressure (an n8n that never
+	 * saves would otherwise have the trigger refuse everything).
+	 */
+	seenOwnSave = false;
 	/** Snapshots merged already: writer id → its `n`. */
 	private readonly merged = new Map<string, number>();
 
@@ -191,12 +206,18 @@ class KeyStore {
 	claim(key: string, at: number): boolean {
 		if (!this.add(key, at)) return false;
 		this.claimed++;
+		this.pendingSaves.push([this.claimed, at]);
 		return true;
 	}
 
 	/** Deliveries claimed here whose save has not been seen committed. */
 	get unsaved(): number {
-		return this.claimed - this.committed;
+		return this.pendingSaves.length;
+	}
+
+	/** How long the oldest of them has waited, ms (0 when none). */
+	saveLag(now: number): number {
+		return this.pendingSaves.length > 0 ? now - this.pendingSaves[0][1] : 0;
 	}
 
 	/** Drops hours that are older than the TTL. */
@@ -213,7 +234,13 @@ class KeyStore {
 		const writer = typeof stored.s === 'string' ? stored.s : '';
 		const count = typeof stored.n === 'number' ? stored.n : -1;
 		if (writer === this.id) {
-			if (typeof stored.c === 'number' && stored.c > this.committed) this.committed = stored.c;
+			this.seenOwnSave = true;
+			if (typeof stored.c === 'number' && stored.c > this.committed) {
+				this.committed = stored.c;
+				while (this.pendingSaves.length > 0 && this.pendingSaves[0][0] <= this.committed) {
+					this.pendingSaves.shift();
+				}
+			}
 			return 0;
 		}
 		if (writer !== '' && count >= 0 && (this.merged.get(writer) ?? -1) >= count) return 0;
@@ -302,8 +329,8 @@ export class DeliveryDeduper {
 
 	/**
 	 * Records `key` and returns 'new' the first time it is seen within the TTL, 'duplicate' for a
-	 * repeat, and 'busy' (recording nothing) while more than {@link DEDUPE_LIMITS.maxUnsaved}
-	 * deliveries of this trigger wait for n8n to save them. The check and the record happen without
+	 * repeat, and 'busy' (recording nothing) while a delivery of this trigger has waited more than
+	 * {@link DEDUPE_LIMITS.maxSaveLagMs} for n8n to save it. The check and the record happen without
 	 * awaiting, so concurrent deliveries are safe.
 	 * `staticData` is the node's workflow static data as loaded for this request: the keys saved
 	 * there are merged in, and on a new key its property is set to the store's persisted object.
@@ -323,7 +350,14 @@ export class DeliveryDeduper {
 			store.add(stored, now); // in memory only: nothing for n8n to save
 			return 'new';
 		}
-		if (store.unsaved >= this.limits.maxUnsaved) return 'busy';
+		if (store.seenOwnSave && store.saveLag(now) > this.limits.maxSaveLagMs) {
+			if (now - store.catchUpAt >= this.limits.catchUpSaveMs) {
+				// Saves may have failed: have n8n save the store (with every claim) after this request.
+				store.catchUpAt = now;
+				staticData[PERSISTED_PROPERTY] = store.persisted as IDataObject;
+			}
+			return 'busy';
+		}
 		store.claim(stored, now);
 		if (staticData[LEGACY_PROPERTY] !== undefined) delete staticData[LEGACY_PROPERTY];
 		// Also marks the static data as changed, so n8n saves it once the request is answered.
@@ -334,6 +368,11 @@ export class DeliveryDeduper {
 	/** Deliveries of a scope accepted by this process whose save has not been seen committed. */
 	unsaved(scope: string): number {
 		return this.scopes.get(scope)?.unsaved ?? 0;
+	}
+
+	/** How long the oldest of them has waited, ms. */
+	saveLag(scope: string, now = Date.now()): number {
+		return this.scopes.get(scope)?.saveLag(now) ?? 0;
 	}
 
 	/** Number of keys held in memory for a scope (for tests and diagnostics). */

@@ -17,7 +17,14 @@ import { PACKAGE, PackageNodeTypes } from '../../../support/engine';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
-const small: DedupeLimits = { maxKeys: 5, ttlMs: DAY, bucketMs: HOUR, scopes: 2, maxUnsaved: 100 };
+const small: DedupeLimits = {
+	maxKeys: 5,
+	ttlMs: DAY,
+	bucketMs: HOUR,
+	scopes: 2,
+	maxSaveLagMs: 10_000,
+	catchUpSaveMs: 5_000,
+};
 
 /** What n8n does with static data: the database holds JSON; each request parses its own copy. */
 class FakeDb {
@@ -91,7 +98,7 @@ describe('claiming', () => {
 	});
 
 	test('the defaults: 20,000 keys per trigger for 24 hours', () => {
-		expect(DEDUPE_LIMITS).toMatchObject({ maxKeys: 20_000, ttlMs: DAY, maxUnsaved: 100 });
+		expect(DEDUPE_LIMITS).toMatchObject({ maxKeys: 20_000, ttlMs: DAY, maxSaveLagMs: 10_000 });
 	});
 });
 
@@ -251,21 +258,48 @@ describe('restarts and concurrency', () => {
 });
 
 describe('while n8n has not saved the last deliveries (its database is behind)', () => {
-	const limits: DedupeLimits = { ...small, maxKeys: 100, maxUnsaved: 3 };
+	const limits: DedupeLimits = { ...small, maxKeys: 100 };
 
-	test("new deliveries are 'busy' (nothing recorded) until a save is seen committed; repeats stay duplicates", () => {
+	/** A store whose first save came back, so it knows n8n saves. */
+	function saving(): { d: DeliveryDeduper; db: FakeDb } {
 		const d = new DeliveryDeduper(limits);
 		const db = new FakeDb();
-		// Three deliveries are accepted, but none of their saves has reached the database yet.
-		const copies = [0, 1, 2].map(() => db.load());
-		copies.forEach((copy, i) => expect(d.claim('wf:node', `k${i}`, copy, T0)).toBe('new'));
-		expect(d.unsaved('wf:node')).toBe(3);
-		expect(d.claim('wf:node', 'k3', db.load(), T0)).toBe('busy');
-		expect(d.claim('wf:node', 'k1', db.load(), T0)).toBe('duplicate');
-		// The first save commits (it holds all three keys): the next request sees it.
-		db.save(copies[0]);
-		expect(d.claim('wf:node', 'k3', db.load(), T0)).toBe('new');
+		deliver(d, db, 'first', T0);
+		expect(d.claim('wf:node', 'second', db.load(), T0)).toBe('new'); // sees its own save
+		return { d, db };
+	}
+
+	test("new deliveries are 'busy' (nothing recorded) once a save has stayed unseen for 10 s; repeats stay duplicates", () => {
+		const { d, db } = saving();
+		// 'second' and these are accepted, but none of their saves reaches the database.
+		for (let i = 0; i < 3; i++)
+			expect(d.claim('wf:node', `k${i}`, db.load(), T0 + 1000)).toBe('new');
+		expect(d.unsaved('wf:node')).toBe(4);
+		expect(d.claim('wf:node', 'k3', db.load(), T0 + 9_000)).toBe('new'); // 9 s: still fine
+		expect(d.claim('wf:node', 'k4', db.load(), T0 + 10_001)).toBe('busy');
+		expect(d.claim('wf:node', 'k1', db.load(), T0 + 10_001)).toBe('duplicate');
+		expect(d.saveLag('wf:node', T0 + 10_001)).toBe(10_001);
+	});
+
+	test('a busy request asks n8n for a save of the store at most every 5 s; once one lands, deliveries are accepted again', () => {
+		const { d, db } = saving();
+		d.claim('wf:node', 'k0', db.load(), T0 + 1000); // its save is lost
+		const busyCopy = db.load();
+		expect(d.claim('wf:node', 'k1', busyCopy, T0 + 20_000)).toBe('busy');
+		// Marked changed: n8n saves the store after this request.
+		expect(JSON.stringify(busyCopy)).not.toBe(db.json);
+		const second = db.load();
+		expect(d.claim('wf:node', 'k1', second, T0 + 22_000)).toBe('busy');
+		expect(JSON.stringify(second)).toBe(db.json); // untouched: only 2 s later
+		db.save(busyCopy); // the catch-up save commits, with every claim so far
+		expect(d.claim('wf:node', 'k1', db.load(), T0 + 23_000)).toBe('new');
 		expect(d.unsaved('wf:node')).toBe(1);
+	});
+
+	test('no backpressure before a save of the store has come back (an n8n that does not save)', () => {
+		const d = new DeliveryDeduper(limits);
+		for (let i = 0; i < 10; i++)
+			expect(d.claim('wf:node', `k${i}`, {}, T0 + i * 60_000)).toBe('new');
 	});
 
 	test('keys merged after a restart do not count as unsaved', () => {
@@ -279,7 +313,8 @@ describe('while n8n has not saved the last deliveries (its database is behind)',
 
 	test('without static data (in memory only) nothing is ever busy', () => {
 		const d = new DeliveryDeduper(limits);
-		for (let i = 0; i < 10; i++) expect(d.claim('s', `k${i}`, undefined, T0)).toBe('new');
+		for (let i = 0; i < 10; i++)
+			expect(d.claim('s', `k${i}`, undefined, T0 + i * 60_000)).toBe('new');
 	});
 });
 
