@@ -764,7 +764,7 @@ function writeTriggerSection(
 		'',
 		`Measured by \`npm run bench -- --only trigger\` on ${new Date(started).toISOString().slice(0, 10)} (${((Date.now() - started) / 60_000).toFixed(1)} min).`,
 	);
-	fs.writeFileSync(file, spliceTriggerSection(page, section));
+	fs.writeFileSync(file, spliceTriggerSection(page, section, comparisons));
 	log(`wrote the trigger section of ${file}`);
 }
 

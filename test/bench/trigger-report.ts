@@ -144,12 +144,58 @@ function gapExplanation(comparisons: TriggerComparison[]): string[] {
 	return lines;
 }
 
-/** Replaces the trigger section of an existing benchmarks page (up to the next `## ` heading), or appends it. */
-export function spliceTriggerSection(page: string, section: string[]): string {
-	const lines = page.split('\n');
+/** The Targets rows for the trigger (also used by report.ts for a full run). */
+export function triggerTargetRows(comparisons: TriggerComparison[]): string[] {
+	const rows: string[] = [];
+	for (const c of comparisons) {
+		const t = c.results.truedy;
+		const w = c.results.webhook;
+		if (!t || !w) continue;
+		const met =
+			t.ackP50Ms <= w.ackP50Ms &&
+			t.ackP99Ms <= w.ackP99Ms &&
+			t.lostDeliveries === 0 &&
+			t.acknowledged === t.deliveries;
+		rows.push(
+			`| Trigger (${c.engine}): acks at least as fast as n8n's Webhook node, 0 lost | p50 ${seconds(t.ackP50Ms)} vs ${seconds(w.ackP50Ms)}, p99 ${seconds(t.ackP99Ms)} vs ${seconds(w.ackP99Ms)}; ${t.lostDeliveries} lost of ${t.deliveries} | ${met ? 'yes' : '**no**'} |`,
+		);
+	}
+	return rows;
+}
+
+export const TRIGGER_TIME_BULLET =
+	"- **The trigger's acknowledgement** is measured against n8n's own Webhook node in the same server for each expression engine; see *Call Ended trigger under load* for the figures and the CPU profiles.";
+
+/**
+ * Replaces, in an existing benchmarks page, the trigger section (up to the next `## ` heading, or
+ * appends it), the trigger rows of the Targets table, and the trigger bullet of "Where the time
+ * and memory go".
+ */
+export function spliceTriggerSection(
+	page: string,
+	section: string[],
+	comparisons: TriggerComparison[] = [],
+): string {
+	let lines = page.split('\n');
 	const start = lines.findIndex((line) => line.trim() === TRIGGER_SECTION_HEADING);
-	if (start < 0) return `${page.trimEnd()}\n\n${section.join('\n')}\n`;
-	let end = lines.findIndex((line, index) => index > start && /^## /.test(line));
-	if (end < 0) end = lines.length;
-	return [...lines.slice(0, start), ...section, ...lines.slice(end)].join('\n');
+	if (start < 0) {
+		lines = [...lines, '', ...section];
+	} else {
+		let end = lines.findIndex((line, index) => index > start && /^## /.test(line));
+		if (end < 0) end = lines.length;
+		lines = [...lines.slice(0, start), ...section, ...lines.slice(end)];
+	}
+	const isTriggerTarget = (line: string) => /^\| Trigger[: (]/.test(line);
+	const targets = lines.findIndex(isTriggerTarget);
+	if (targets >= 0 && comparisons.length > 0) {
+		const rest = lines.filter((line) => !isTriggerTarget(line));
+		lines = [...rest.slice(0, targets), ...triggerTargetRows(comparisons), ...rest.slice(targets)];
+	}
+	return lines
+		.map((line) =>
+			line.startsWith('- **The trigger pays for an isolate per delivery.**')
+				? TRIGGER_TIME_BULLET
+				: line,
+		)
+		.join('\n');
 }

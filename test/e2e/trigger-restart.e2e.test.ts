@@ -127,7 +127,8 @@ async function deliverOne(
 		if (result.body.includes('Database is not ready')) retries.notReady++;
 		else if (result.body.includes('saves_behind')) retries.busy++;
 		else return result;
-		await sleep(500);
+		// Truedy waits longer (the trigger asks for 30 s); 2 s keeps this file's run time bounded.
+		await sleep(2_000);
 	}
 }
 
