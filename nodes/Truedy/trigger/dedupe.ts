@@ -70,7 +70,7 @@ export const DEDUPE_LIMITS = {
 	 * for Truedy to retry: an answered delivery whose execution n8n then cannot create (its SQLite
 	 * write lock times out after 60 s) would be lost. A healthy n8n saves in milliseconds.
 	 */
-	maxSaveLagMs: 10_000,
+	maxSaveLagMs: 30_000,
 	/** While busy, at most one request per this interval asks n8n for a save of the store. */
 	catchUpSaveMs: 5_000,
 };

@@ -98,7 +98,7 @@ describe('claiming', () => {
 	});
 
 	test('the defaults: 20,000 keys per trigger for 24 hours', () => {
-		expect(DEDUPE_LIMITS).toMatchObject({ maxKeys: 20_000, ttlMs: DAY, maxSaveLagMs: 10_000 });
+		expect(DEDUPE_LIMITS).toMatchObject({ maxKeys: 20_000, ttlMs: DAY, maxSaveLagMs: 30_000 });
 	});
 });
 
