@@ -22,9 +22,6 @@ import { checkExists, create, deleteEndpoint } from './trigger/setup';
 import { DEFAULT_TOLERANCE_SECONDS } from './trigger/signature';
 import { verifyDelivery } from './trigger/verify';
 
-/** What a 503 for a busy database asks the sender to wait. */
-const BUSY_RETRY_AFTER_SECONDS = 30;
-
 interface TriggerSettings {
 	events: string[];
 	verify: boolean;
@@ -71,9 +68,9 @@ export class TruedyTrigger implements INodeType {
 			{
 				name: 'default',
 				httpMethod: 'POST',
-				// The node answers every delivery itself (webhook() below); n8n's onReceived
-				// answer is never used. A number, not an expression: n8n would evaluate
-				// '={{204}}' on every request (the description's type only allows strings).
+				// The node answers deliveries itself (webhook() below); n8n answers with this code
+				// only a delivery the node defers while n8n's saves are behind. A number, not an
+				// expression: n8n would evaluate '={{204}}' on every request (the type says string).
 				responseMode: 'onReceived',
 				responseCode: 204 as unknown as string,
 				path: 'webhook',
@@ -268,7 +265,8 @@ export class TruedyTrigger implements INodeType {
 	 * request itself (401/400, or 204 for ignored and duplicate deliveries). The accepted delivery is
 	 * answered 204 by the node at the ack step, not by n8n after the execution is created: it is
 	 * faster, and it is the only response path after which n8n saves the static data holding the
-	 * dedupe keys (see trigger/dedupe.ts).
+	 * dedupe keys. While n8n's saves are behind, the node defers instead and n8n answers once the
+	 * execution exists, so an answered delivery cannot be left without one (see trigger/dedupe.ts).
 	 */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const settings = readSettings(this);
@@ -305,18 +303,18 @@ export class TruedyTrigger implements INodeType {
 		if (mismatch) return ignore(this, mismatch);
 
 		// 4. Dedupe. Test runs ("Listen for test event") are not deduplicated, so a delivery can be replayed.
+		let answerNow = true;
 		if (this.getMode() !== 'manual') {
 			const scope = `${this.getWorkflow().id ?? ''}:${this.getNode().id}`;
 			const key = deliveryKey(envelope, delivery.event, rawBody ?? JSON.stringify(envelope));
 			const claim = sharedDeduper.claim(scope, key, this.getWorkflowStaticData('node'));
 			if (claim === 'duplicate') return ignore(this, `duplicate delivery (${key})`);
-			if (claim === 'busy') {
-				return busy(this, sharedDeduper.unsaved(scope), sharedDeduper.saveLag(scope));
-			}
+			// 'defer': n8n's saves are behind, so n8n answers (204) once the execution exists.
+			answerNow = claim === 'answer';
 		}
 
 		// 5. Ack. From here on Truedy has its answer and does not retry.
-		this.getResponseObject().status(204).end();
+		if (answerNow) this.getResponseObject().status(204).end();
 
 		// 6. Post-ack work (may take seconds; Truedy is already answered): resolve the Truedy call,
 		// the agent filter that needed it, enrichment.
@@ -330,6 +328,7 @@ export class TruedyTrigger implements INodeType {
 		const lateMismatch = agentPending ? filterMismatch(resolved, settings.filters) : undefined;
 		if (lateMismatch) {
 			logIgnored(this, lateMismatch);
+			if (!answerNow) this.getResponseObject().status(204).end();
 			return { noWebhookResponse: true };
 		}
 		let output: IDataObject = resolved;
@@ -342,7 +341,8 @@ export class TruedyTrigger implements INodeType {
 		}
 
 		// 7. Output.
-		return { noWebhookResponse: true, workflowData: [[{ json: output }]] };
+		const workflowData = [[{ json: output }]];
+		return answerNow ? { noWebhookResponse: true, workflowData } : { workflowData };
 	}
 }
 
@@ -402,23 +402,6 @@ function reject(
 		.getResponseObject()
 		.status(status)
 		.json({ error: { code: status === 401 ? 'unauthorized' : 'bad_request', reason, message } });
-	return { noWebhookResponse: true };
-}
-
-/**
- * Answers 503 (with Retry-After) and records nothing: n8n has not saved the last deliveries yet,
- * so its database is behind and an answered delivery could be lost before its execution exists.
- * Truedy retries the delivery later.
- */
-function busy(context: IWebhookFunctions, unsaved: number, lagMs: number): IWebhookResponseData {
-	const message = `n8n has not saved the last ${unsaved} deliveries, the oldest for ${Math.round(lagMs / 1000)} s (its database is behind); retry later`;
-	context.logger.warn(`Truedy Trigger answered a delivery with 503: ${message}`, {
-		node: context.getNode().name,
-		workflowId: context.getWorkflow().id,
-	});
-	const response = context.getResponseObject();
-	response.setHeader('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
-	response.status(503).json({ error: { code: 'busy', reason: 'saves_behind', message } });
 	return { noWebhookResponse: true };
 }
 

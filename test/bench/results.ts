@@ -77,8 +77,8 @@ export interface TriggerResult {
 	lostDeliveries: number;
 	/** Call ids that started more than one execution. */
 	duplicateExecutions: number;
-	/** The trigger's 503 "busy" answers (n8n's saves behind), each retried after 1 s; the ack time counts to the final answer. */
-	busyAnswers?: number;
+	/** n8n's 503 "Database is not ready!" answers (before any workflow runs), each resent after 1 s; the ack time counts to the final answer. */
+	notReadyAnswers?: number;
 	/** The first few non-2xx answers (status and body start). */
 	errorSamples: string[];
 }

@@ -91,7 +91,7 @@ function merge(parts: TriggerResult[]): TriggerResult {
 		executionsSucceeded: sum((part) => part.executionsSucceeded),
 		lostDeliveries: sum((part) => part.lostDeliveries),
 		duplicateExecutions: sum((part) => part.duplicateExecutions),
-		busyAnswers: sum((part) => part.busyAnswers ?? 0),
+		notReadyAnswers: sum((part) => part.notReadyAnswers ?? 0),
 		errorSamples: parts.flatMap((part) => part.errorSamples).slice(0, 5),
 	});
 }
@@ -168,7 +168,7 @@ export async function runTriggerComparison(
 		const summary = (label: string, result: TriggerResult) =>
 			log(
 				`[${engine}] ${label}: p50 ${result.ackP50Ms.toFixed(0)} ms, p99 ${result.ackP99Ms.toFixed(0)} ms, ${result.deliveriesPerSecond?.toFixed(1)}/s, ` +
-					`cpu ${result.cpuMsPerDelivery?.toFixed(1)} ms/delivery, executions ${result.executionsStarted}, lost ${result.lostDeliveries}, statuses ${JSON.stringify(result.ackStatuses)}, busy 503s retried ${result.busyAnswers ?? 0}`,
+					`cpu ${result.cpuMsPerDelivery?.toFixed(1)} ms/delivery, executions ${result.executionsStarted}, lost ${result.lostDeliveries}, statuses ${JSON.stringify(result.ackStatuses)}, 503 not-ready resent ${result.notReadyAnswers ?? 0}`,
 			);
 
 		log(`[${engine}] warm-up`);

@@ -108,7 +108,7 @@ export async function runTriggerLoad(options: {
 	const statuses: Record<string, number> = {};
 	const eventIds: string[] = [];
 	const errorSamples: string[] = [];
-	let busyAnswers = 0;
+	let notReadyAnswers = 0;
 	let next = 0;
 	const cpuBefore = serverPid ? treeCpuMs(serverPid) : NaN;
 	const started = Date.now();
@@ -130,9 +130,9 @@ export async function runTriggerLoad(options: {
 						timeoutMs: 30_000,
 					});
 					status = String(result.status);
-					// The trigger's "busy" 503 (n8n's saves are behind) asks for a retry, as Truedy would do.
-					if (result.status === 503 && result.body.includes('saves_behind')) {
-						busyAnswers++;
+					// n8n's own "Database is not ready!" 503 comes before any workflow runs: resend, as Truedy would.
+					if (result.status === 503 && result.body.includes('Database is not ready')) {
+						notReadyAnswers++;
 						await sleep(1_000);
 						continue;
 					}
@@ -199,7 +199,7 @@ export async function runTriggerLoad(options: {
 		executionsSucceeded: withData.filter((execution) => execution.status === 'success').length,
 		lostDeliveries: lost,
 		duplicateExecutions: duplicates,
-		busyAnswers,
+		notReadyAnswers,
 		errorSamples,
 	});
 }
@@ -216,7 +216,7 @@ export function triggerResult(raw: {
 	executionsSucceeded: number;
 	lostDeliveries: number;
 	duplicateExecutions: number;
-	busyAnswers: number;
+	notReadyAnswers: number;
 	errorSamples: string[];
 }): TriggerResult {
 	const { ackMs, cpuMs, ...rest } = raw;

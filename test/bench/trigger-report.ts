@@ -22,7 +22,7 @@ const LABELS: Record<string, string> = {
 };
 
 function row(engine: string, key: string, r: TriggerResult): string {
-	return `| ${engine} | ${LABELS[key] ?? key} | ${r.deliveries} | ${r.acknowledged} | ${key === 'webhook' ? '–' : (r.busyAnswers ?? 0)} | ${r.executionsStarted} | ${r.lostDeliveries} | ${r.duplicateExecutions} | ${seconds(r.ackP50Ms)} | ${seconds(r.ackP99Ms)} | ${num(r.deliveriesPerSecond, 1)} | ${num(r.cpuMsPerDelivery, 1)} |`;
+	return `| ${engine} | ${LABELS[key] ?? key} | ${r.deliveries} | ${r.acknowledged} | ${r.notReadyAnswers ?? 0} | ${r.executionsStarted} | ${r.lostDeliveries} | ${r.duplicateExecutions} | ${seconds(r.ackP50Ms)} | ${seconds(r.ackP99Ms)} | ${num(r.deliveriesPerSecond, 1)} | ${num(r.cpuMsPerDelivery, 1)} |`;
 }
 
 const ratio = (a: number | undefined, b: number | undefined) =>
@@ -58,7 +58,7 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 		'',
 		`${first.deliveries} signed \`call.ended\` deliveries (each its own call and event id), ${first.concurrency} at a time, to the production URL of a published workflow, per expression engine (\`N8N_EXPRESSION_ENGINE\`) on a fresh server: Truedy Trigger (Call Ended, Verify Signature on, Resolve Call off) → No Operation, and n8n's own Webhook node (v2, answers 204 on receipt, no signature check) → No Operation **in the same server and run**, in halves (Webhook, Truedy, Truedy, Webhook). Then the same load to the Truedy Trigger at typeVersion 1 and with its dedupe store at the 20,000-key cap.`,
 		'',
-		'| Engine | Workflow | Deliveries | Acknowledged (2xx) | Busy 503s retried | Executions | Lost | Duplicate executions | Ack p50 | Ack p99 | Deliveries/s | Server CPU per delivery (ms) |',
+		'| Engine | Workflow | Deliveries | Acknowledged (2xx) | n8n 503s resent | Executions | Lost | Duplicate executions | Ack p50 | Ack p99 | Deliveries/s | Server CPU per delivery (ms) |',
 		'|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 	];
 	for (const comparison of comparisons) {
@@ -69,7 +69,7 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 	}
 	lines.push(
 		'',
-		"*Ack* is from sending a delivery to its final answer with the given number in flight (a *busy* 503, which the trigger sends while n8n has not saved its last 100 deliveries, is retried after 1 s, as Truedy would retry it), so it is mostly queueing: by Little's law about concurrency / deliveries per second. *Executions* are counted through n8n's public API and matched to the delivered event ids; *lost* deliveries were answered 2xx but started no execution. *Server CPU* is utime + stime of the `n8n start` process and its task runner from /proc while the deliveries were sent, divided by their number.",
+		"*Ack* is from sending a delivery to its final answer with the given number in flight (n8n's own 503 'Database is not ready!', sent before any workflow runs when its SQLite health ping is slow, is resent after 1 s, as Truedy would resend it), so it is mostly queueing: by Little's law about concurrency / deliveries per second. *Executions* are counted through n8n's public API and matched to the delivered event ids; *lost* deliveries were answered 2xx but started no execution. *Server CPU* is utime + stime of the `n8n start` process and its task runner from /proc while the deliveries were sent, divided by their number.",
 		'',
 	);
 	const bullets: string[] = [];
@@ -139,7 +139,7 @@ function gapExplanation(comparisons: TriggerComparison[]): string[] {
 		'',
 		"- *n8n's, not the node's*: before calling any webhook node other than its own Webhook node (v2, static parameters), n8n 2.41 acquires an expression isolate for the webhook phase (`live-webhooks.js` `webhookPhaseNeedsIsolate`: `startNode.type !== WEBHOOK_NODE_TYPE`), and releases it only after the request is done. With `vm` and `quickjs` the pool holds one warm isolate, so under load each delivery creates one and disposes of it. The Truedy Trigger evaluates no expression in its webhook phase (its response code is a number and, from typeVersion 1.1, n8n's version-1 `binaryData` check is skipped), so with `N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true` (an administrator setting) n8n creates no isolate for it at all; see the `+lazy` row if it was measured.",
 		'- *Removed from the node*: the per-request `={{204}}` response code (a number now), the per-request expression of typeVersion 1 (1.1 is the default for new nodes), and reading the credential for every delivery (in a webhook n8n resolves each credential read in an isolate of its own, `credentials-helper.js` `applyDefaultsAndOverwrites`; the secrets are now read at most once a minute).',
-		'- *Kept on purpose*: the static data save after each new delivery (one `UPDATE` of the workflow row, the price of dedupe that survives restarts; its cost at the 20,000-key cap is the *20,000 keys saved* row) and the 503 while those saves are behind.',
+		'- *Kept on purpose*: the static data save after each new delivery (one `UPDATE` of the workflow row, the price of dedupe that survives restarts; its cost at the 20,000-key cap is the *20,000 keys saved* row) and, while those saves are behind, leaving the answer to n8n until the execution exists (as for its Webhook node) rather than answering first.',
 	);
 	return lines;
 }

@@ -39,13 +39,14 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
  *   others saved. A snapshot this store wrote itself, or one already merged, is skipped.
  * - Backpressure: the node answers as soon as a delivery is new, before n8n has created its
  *   execution. If n8n's database falls behind (on SQLite one write lock, which times out after
- *   60 s), executions of answered deliveries could fail to be created and be lost. Each snapshot
- *   therefore carries how many deliveries this store had claimed; the loaded snapshot tells how
- *   far the saves have got. While the oldest delivery whose save has not been seen is older than
- *   {@link DEDUPE_LIMITS.maxSaveLagMs}, new ones get 'busy' (the node answers 503 and Truedy
- *   retries later), and every few seconds such a request asks n8n for a save of its own, so the
- *   store cannot stay busy because earlier saves failed. Only once a snapshot of the store has come
- *   back from the database, so an n8n that never saves gets no backpressure rather than 503s.
+ *   60 s), executions of answered deliveries could fail to be created and be lost, and answering
+ *   early would let senders pile up more. Each snapshot therefore carries how many deliveries this
+ *   store had claimed; the loaded snapshot tells how far the saves have got. While a save has
+ *   stayed unseen for more than {@link DEDUPE_LIMITS.maxSaveLagMs}, new deliveries are 'defer':
+ *   the node leaves the answer to n8n, which sends it once the execution exists (n8n's own Webhook
+ *   node answers like that), and n8n saves nothing for them; their keys stay in memory and go to
+ *   the database with the next save (of an answered delivery or a repeat). Only once a snapshot of
+ *   the store has come back from the database: an n8n that never saves defers nothing.
  * Remaining windows: a save only happens for a new key, so a key accepted just before n8n stops
  * (or crashes) is lost if its save had not committed; the database can commit an earlier snapshot
  * after a later one, leaving it one delivery behind until the next save; and across processes the
@@ -65,14 +66,14 @@ export const DEDUPE_LIMITS = {
 	/** Triggers with a store in one process; the least recently used goes beyond this. */
 	scopes: 20,
 	/**
-	 * How long the save of an accepted delivery may stay unseen (in the static data the next
-	 * requests load) before the database counts as behind and new deliveries are refused with 503
-	 * for Truedy to retry: an answered delivery whose execution n8n then cannot create (its SQLite
-	 * write lock times out after 60 s) would be lost. A healthy n8n saves in milliseconds.
+	 * How long a save may stay unseen (in the static data the next requests load) before n8n's
+	 * database counts as behind. Then new deliveries are 'defer': n8n answers them once their
+	 * execution exists, as it does for its own Webhook node, instead of the node answering first.
+	 * A healthy n8n saves in milliseconds.
 	 */
-	maxSaveLagMs: 30_000,
-	/** While busy, at most one request per this interval asks n8n for a save of the store. */
-	catchUpSaveMs: 5_000,
+	maxSaveLagMs: 2_000,
+	/** A save unseen for this long has failed (n8n's SQLite write lock times out after 60 s). */
+	saveGiveUpMs: 60_000,
 };
 
 export type DedupeLimits = typeof DEDUPE_LIMITS;
@@ -163,14 +164,13 @@ class KeyStore {
 	private claimed = 0;
 	/** The highest `c` among the snapshots of this store seen loaded: saves committed up to there. */
 	private committed = 0;
-	/** [claim number, time] of the claims whose save has not been seen committed, oldest first. */
+	/** `claimed` when the store was last handed to n8n to save. */
+	private queuedUpTo = 0;
+	/** [claims it covers, time] of each save handed to n8n and not seen committed, oldest first. */
 	private readonly pendingSaves: Array<[number, number]> = [];
-	/** When a busy request last asked n8n for a save of the store. */
-	catchUpAt = 0;
 	/**
 	 * Whether a snapshot of this store has come back from the database: proof that n8n saves the
-	 * static data after these requests. Until then there is no backpressure (an n8n that never
-	 * saves would otherwise have the trigger refuse everything).
+	 * static data after these requests. Until then nothing is deferred.
 	 */
 	seenOwnSave = false;
 	/** Snapshots merged already: writer id → its `n`. */
@@ -206,17 +206,28 @@ class KeyStore {
 	claim(key: string, at: number): boolean {
 		if (!this.add(key, at)) return false;
 		this.claimed++;
-		this.pendingSaves.push([this.claimed, at]);
 		return true;
 	}
 
-	/** Deliveries claimed here whose save has not been seen committed. */
-	get unsaved(): number {
-		return this.pendingSaves.length;
+	/** Claims no save handed to n8n covers yet (deferred deliveries). */
+	get unqueued(): number {
+		return this.claimed - this.queuedUpTo;
 	}
 
-	/** How long the oldest of them has waited, ms (0 when none). */
+	/** Notes that n8n will save the store after the current request. */
+	queueSave(at: number): void {
+		this.queuedUpTo = this.claimed;
+		this.pendingSaves.push([this.claimed, at]);
+	}
+
+	/** How long the oldest save not seen committed has waited, ms (0 when none). */
 	saveLag(now: number): number {
+		while (
+			this.pendingSaves.length > 0 &&
+			now - this.pendingSaves[0][1] > this.limits.saveGiveUpMs
+		) {
+			this.pendingSaves.shift(); // failed; the next save writes its keys too
+		}
 		return this.pendingSaves.length > 0 ? now - this.pendingSaves[0][1] : 0;
 	}
 
@@ -320,7 +331,7 @@ class KeyStore {
 	}
 }
 
-export type ClaimResult = 'new' | 'duplicate' | 'busy';
+export type ClaimResult = 'answer' | 'defer' | 'duplicate';
 
 export class DeliveryDeduper {
 	private readonly scopes = new Map<string, KeyStore>();
@@ -328,12 +339,13 @@ export class DeliveryDeduper {
 	constructor(private readonly limits: DedupeLimits = DEDUPE_LIMITS) {}
 
 	/**
-	 * Records `key` and returns 'new' the first time it is seen within the TTL, 'duplicate' for a
-	 * repeat, and 'busy' (recording nothing) while a delivery of this trigger has waited more than
-	 * {@link DEDUPE_LIMITS.maxSaveLagMs} for n8n to save it. The check and the record happen without
+	 * Records `key` and says how to answer: 'duplicate' for a repeat within the TTL; for a new key
+	 * 'answer' (the node answers now, and n8n saves the store after this request) or, while a save
+	 * has stayed unseen for more than {@link DEDUPE_LIMITS.maxSaveLagMs}, 'defer' (n8n answers once
+	 * the execution exists; a later save writes the key). The check and the record happen without
 	 * awaiting, so concurrent deliveries are safe.
 	 * `staticData` is the node's workflow static data as loaded for this request: the keys saved
-	 * there are merged in, and on a new key its property is set to the store's persisted object.
+	 * there are merged in, and when n8n is to save, its property is set to the store's persisted object.
 	 */
 	claim(scope: string, key: string, staticData?: IDataObject, now = Date.now()): ClaimResult {
 		const store = this.store(scope);
@@ -345,34 +357,28 @@ export class DeliveryDeduper {
 			}
 		}
 		const stored = storedKey(key);
-		if (store.has(stored)) return 'duplicate';
-		if (!staticData) {
-			store.add(stored, now); // in memory only: nothing for n8n to save
-			return 'new';
-		}
-		if (store.seenOwnSave && store.saveLag(now) > this.limits.maxSaveLagMs) {
-			if (now - store.catchUpAt >= this.limits.catchUpSaveMs) {
-				// Saves may have failed: have n8n save the store (with every claim) after this request.
-				store.catchUpAt = now;
-				staticData[PERSISTED_PROPERTY] = store.persisted as IDataObject;
-			}
-			return 'busy';
+		if (store.has(stored)) {
+			// A repeat is answered by the node, so n8n saves after it: let it carry deferred keys.
+			if (staticData && store.unqueued > 0) this.handToN8n(store, staticData, now);
+			return 'duplicate';
 		}
 		store.claim(stored, now);
-		if (staticData[LEGACY_PROPERTY] !== undefined) delete staticData[LEGACY_PROPERTY];
-		// Also marks the static data as changed, so n8n saves it once the request is answered.
-		staticData[PERSISTED_PROPERTY] = store.persisted as IDataObject;
-		return 'new';
+		if (!staticData) return 'answer'; // in memory only: nothing for n8n to save
+		if (store.seenOwnSave && store.saveLag(now) > this.limits.maxSaveLagMs) return 'defer';
+		this.handToN8n(store, staticData, now);
+		return 'answer';
 	}
 
-	/** Deliveries of a scope accepted by this process whose save has not been seen committed. */
-	unsaved(scope: string): number {
-		return this.scopes.get(scope)?.unsaved ?? 0;
-	}
-
-	/** How long the oldest of them has waited, ms. */
+	/** How long the oldest save of a scope not seen committed has waited, ms. */
 	saveLag(scope: string, now = Date.now()): number {
 		return this.scopes.get(scope)?.saveLag(now) ?? 0;
+	}
+
+	/** Sets the static data property to the store (which marks it changed, so n8n saves it). */
+	private handToN8n(store: KeyStore, staticData: IDataObject, now: number): void {
+		if (staticData[LEGACY_PROPERTY] !== undefined) delete staticData[LEGACY_PROPERTY];
+		staticData[PERSISTED_PROPERTY] = store.persisted as IDataObject;
+		store.queueSave(now);
 	}
 
 	/** Number of keys held in memory for a scope (for tests and diagnostics). */

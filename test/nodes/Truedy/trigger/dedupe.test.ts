@@ -22,8 +22,8 @@ const small: DedupeLimits = {
 	ttlMs: DAY,
 	bucketMs: HOUR,
 	scopes: 2,
-	maxSaveLagMs: 10_000,
-	catchUpSaveMs: 5_000,
+	maxSaveLagMs: 2_000,
+	saveGiveUpMs: 60_000,
 };
 
 /** What n8n does with static data: the database holds JSON; each request parses its own copy. */
@@ -55,7 +55,7 @@ function deliver(
 	scope = 'wf:node',
 ): boolean {
 	const staticData = db.load();
-	const claimed = deduper.claim(scope, key, staticData, now) === 'new';
+	const claimed = deduper.claim(scope, key, staticData, now) === 'answer';
 	if (claimed) db.save(staticData);
 	return claimed;
 }
@@ -63,19 +63,19 @@ function deliver(
 describe('claiming', () => {
 	test('once per key; a repeat is refused for at least the TTL and at most TTL + one hour', () => {
 		const d = new DeliveryDeduper(small);
-		expect(d.claim('s', 'k', undefined, T0)).toBe('new');
+		expect(d.claim('s', 'k', undefined, T0)).toBe('answer');
 		expect(d.claim('s', 'k', undefined, T0 + 1)).toBe('duplicate');
 		expect(d.claim('s', 'k', undefined, T0 + DAY - 1)).toBe('duplicate');
-		expect(d.claim('s', 'k', undefined, T0 + DAY + HOUR)).toBe('new');
+		expect(d.claim('s', 'k', undefined, T0 + DAY + HOUR)).toBe('answer');
 	});
 
 	test('scopes are independent and at most `scopes` are kept in memory', () => {
 		const d = new DeliveryDeduper(small);
-		expect(d.claim('a', 'k', undefined, T0)).toBe('new');
-		expect(d.claim('b', 'k', undefined, T0)).toBe('new');
+		expect(d.claim('a', 'k', undefined, T0)).toBe('answer');
+		expect(d.claim('b', 'k', undefined, T0)).toBe('answer');
 		d.claim('c', 'k', undefined, T0);
 		expect(d.scopeCount()).toBe(2);
-		expect(d.claim('a', 'k', undefined, T0)).toBe('new'); // 'a' was evicted (and had no static data)
+		expect(d.claim('a', 'k', undefined, T0)).toBe('answer'); // 'a' was evicted (and had no static data)
 	});
 
 	test('at most maxKeys keys per trigger, oldest first, in memory and in the static data', () => {
@@ -94,11 +94,11 @@ describe('claiming', () => {
 		for (let i = 0; i < 12; i++) d.claim('s', `k${i}`, undefined, T0 + i);
 		expect(d.size('s')).toBe(5);
 		expect(d.claim('s', 'k11', undefined, T0 + 20)).toBe('duplicate');
-		expect(d.claim('s', 'k6', undefined, T0 + 20)).toBe('new');
+		expect(d.claim('s', 'k6', undefined, T0 + 20)).toBe('answer');
 	});
 
 	test('the defaults: 20,000 keys per trigger for 24 hours', () => {
-		expect(DEDUPE_LIMITS).toMatchObject({ maxKeys: 20_000, ttlMs: DAY, maxSaveLagMs: 30_000 });
+		expect(DEDUPE_LIMITS).toMatchObject({ maxKeys: 20_000, ttlMs: DAY, maxSaveLagMs: 2_000 });
 	});
 });
 
@@ -161,7 +161,7 @@ describe('static data', () => {
 		]) {
 			const d = new DeliveryDeduper(small);
 			const staticData: IDataObject = { [PERSISTED_PROPERTY]: junk as any, other: 1 };
-			expect(d.claim('s', 'k', staticData, T0)).toBe('new');
+			expect(d.claim('s', 'k', staticData, T0)).toBe('answer');
 			expect(staticData.other).toBe(1);
 		}
 	});
@@ -179,7 +179,9 @@ describe('static data', () => {
 		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:e1', saved, T0)).toBe(
 			'duplicate',
 		);
-		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:gone', saved, T0)).toBe('new');
+		expect(new DeliveryDeduper(small).claim('s', 'call.ended|event:gone', saved, T0)).toBe(
+			'answer',
+		);
 	});
 });
 
@@ -201,7 +203,7 @@ describe('restarts and concurrency', () => {
 		const db = new FakeDb();
 		// Three requests load the same row before any of them saves.
 		const copies = [db.load(), db.load(), db.load()];
-		copies.forEach((copy, i) => expect(d.claim('wf:node', `k${i}`, copy, T0)).toBe('new'));
+		copies.forEach((copy, i) => expect(d.claim('wf:node', `k${i}`, copy, T0)).toBe('answer'));
 		for (const order of [
 			[0, 1, 2],
 			[2, 1, 0],
@@ -265,56 +267,55 @@ describe('while n8n has not saved the last deliveries (its database is behind)',
 		const d = new DeliveryDeduper(limits);
 		const db = new FakeDb();
 		deliver(d, db, 'first', T0);
-		expect(d.claim('wf:node', 'second', db.load(), T0)).toBe('new'); // sees its own save
+		expect(d.claim('wf:node', 'second', db.load(), T0)).toBe('answer'); // sees its own save
 		return { d, db };
 	}
 
-	test("new deliveries are 'busy' (nothing recorded) once a save has stayed unseen for 10 s; repeats stay duplicates", () => {
+	test("new deliveries are 'defer' once a save has stayed unseen for 2 s; they still count, repeats stay duplicates", () => {
 		const { d, db } = saving();
-		// 'second' and these are accepted, but none of their saves reaches the database.
-		for (let i = 0; i < 3; i++)
-			expect(d.claim('wf:node', `k${i}`, db.load(), T0 + 1000)).toBe('new');
-		expect(d.unsaved('wf:node')).toBe(4);
-		expect(d.claim('wf:node', 'k3', db.load(), T0 + 9_000)).toBe('new'); // 9 s: still fine
-		expect(d.claim('wf:node', 'k4', db.load(), T0 + 10_001)).toBe('busy');
-		expect(d.claim('wf:node', 'k1', db.load(), T0 + 10_001)).toBe('duplicate');
-		expect(d.saveLag('wf:node', T0 + 10_001)).toBe(10_001);
+		// The save 'second' asked for does not reach the database.
+		expect(d.claim('wf:node', 'k0', db.load(), T0 + 1_000)).toBe('answer'); // 1 s: still fine
+		expect(d.claim('wf:node', 'k1', db.load(), T0 + 2_001)).toBe('defer');
+		expect(d.claim('wf:node', 'k1', db.load(), T0 + 2_002)).toBe('duplicate');
+		expect(d.saveLag('wf:node', T0 + 2_001)).toBe(2_001);
 	});
 
-	test('a busy request asks n8n for a save of the store at most every 5 s; once one lands, deliveries are accepted again', () => {
+	test('a deferred delivery changes nothing n8n would save; the next save (a repeat here) carries its key', () => {
 		const { d, db } = saving();
-		d.claim('wf:node', 'k0', db.load(), T0 + 1000); // its save is lost
-		const busyCopy = db.load();
-		expect(d.claim('wf:node', 'k1', busyCopy, T0 + 20_000)).toBe('busy');
-		// Marked changed: n8n saves the store after this request.
-		expect(JSON.stringify(busyCopy)).not.toBe(db.json);
-		const second = db.load();
-		expect(d.claim('wf:node', 'k1', second, T0 + 22_000)).toBe('busy');
-		expect(JSON.stringify(second)).toBe(db.json); // untouched: only 2 s later
-		db.save(busyCopy); // the catch-up save commits, with every claim so far
-		expect(d.claim('wf:node', 'k1', db.load(), T0 + 23_000)).toBe('new');
-		expect(d.unsaved('wf:node')).toBe(1);
+		const deferred = db.load();
+		expect(d.claim('wf:node', 'k1', deferred, T0 + 3_000)).toBe('defer');
+		expect(JSON.stringify(deferred)).toBe(db.json);
+		const repeat = db.load();
+		expect(d.claim('wf:node', 'first', repeat, T0 + 3_100)).toBe('duplicate');
+		db.save(repeat); // n8n saves after the self-answered repeat
+		expect(new DeliveryDeduper(limits).claim('wf:node', 'k1', db.load(), T0 + 3_200)).toBe(
+			'duplicate',
+		);
+		// That save came back: deliveries are answered at once again.
+		expect(d.claim('wf:node', 'k2', db.load(), T0 + 3_300)).toBe('answer');
 	});
 
-	test('no backpressure before a save of the store has come back (an n8n that does not save)', () => {
+	test('a save unseen for 60 s counts as failed: the next delivery is answered, and its save writes every key', () => {
+		const { d, db } = saving();
+		expect(d.claim('wf:node', 'k1', db.load(), T0 + 10_000)).toBe('defer');
+		const copy = db.load();
+		expect(d.claim('wf:node', 'k2', copy, T0 + 61_000)).toBe('answer');
+		db.save(copy);
+		const fresh = new DeliveryDeduper(limits);
+		for (const key of ['first', 'second', 'k1', 'k2'])
+			expect(fresh.claim('wf:node', key, db.load(), T0 + 62_000)).toBe('duplicate');
+	});
+
+	test('nothing is deferred before a save of the store has come back (an n8n that does not save)', () => {
 		const d = new DeliveryDeduper(limits);
 		for (let i = 0; i < 10; i++)
-			expect(d.claim('wf:node', `k${i}`, {}, T0 + i * 60_000)).toBe('new');
+			expect(d.claim('wf:node', `k${i}`, {}, T0 + i * 60_000)).toBe('answer');
 	});
 
-	test('keys merged after a restart do not count as unsaved', () => {
-		const db = new FakeDb();
-		const before = new DeliveryDeduper(limits);
-		for (let i = 0; i < 10; i++) deliver(before, db, `k${i}`, T0);
-		const after = new DeliveryDeduper(limits);
-		expect(after.claim('wf:node', 'fresh', db.load(), T0)).toBe('new');
-		expect(after.unsaved('wf:node')).toBe(1);
-	});
-
-	test('without static data (in memory only) nothing is ever busy', () => {
+	test('without static data (in memory only) nothing is deferred', () => {
 		const d = new DeliveryDeduper(limits);
 		for (let i = 0; i < 10; i++)
-			expect(d.claim('s', `k${i}`, undefined, T0 + i * 60_000)).toBe('new');
+			expect(d.claim('s', `k${i}`, undefined, T0 + i * 60_000)).toBe('answer');
 	});
 });
 
@@ -342,7 +343,7 @@ describe("inside n8n's change tracking (n8n-workflow's Workflow and ObservableOb
 		const raw: IDataObject = JSON.parse('{"node:Truedy Trigger":{"endpoint":{"url":"u"}}}');
 		const workflow = workflowOn(raw);
 		const nodeData = workflow.getStaticData('node', node);
-		expect(d.claim('wf:n1', 'k', nodeData, T0)).toBe('new');
+		expect(d.claim('wf:n1', 'k', nodeData, T0)).toBe('answer');
 		expect((workflow.staticData as IDataObject).__dataChanged).toBe(true);
 		workflowOn(raw); // n8n's establishContextForPersistence: wraps the same object again
 		const saved = JSON.parse(JSON.stringify(workflow.staticData));
@@ -352,7 +353,7 @@ describe("inside n8n's change tracking (n8n-workflow's Workflow and ObservableOb
 		const next = workflowOn(JSON.parse(JSON.stringify(saved))).getStaticData('node', node);
 		expect(new DeliveryDeduper(small).claim('wf:n1', 'k', next, T0)).toBe('duplicate');
 		// And claiming keeps working after n8n wrapped the store object.
-		expect(d.claim('wf:n1', 'k2', next, T0)).toBe('new');
+		expect(d.claim('wf:n1', 'k2', next, T0)).toBe('answer');
 		expect(JSON.parse(JSON.stringify(next))[PERSISTED_PROPERTY].b[0][1]).toBe(
 			storedKey('k') + storedKey('k2'),
 		);
