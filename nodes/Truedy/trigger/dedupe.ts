@@ -48,7 +48,8 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
  *   the database with the next save (of an answered delivery or a repeat). Only once a snapshot of
  *   the store has come back from the database: an n8n that never saves defers nothing.
  * Remaining windows: a save only happens for a new key, so a key accepted just before n8n stops
- * (or crashes) is lost if its save had not committed; the database can commit an earlier snapshot
+ * (or crashes) is lost if its save had not committed; deferred keys wait for the next save; the
+ * database can commit an earlier snapshot
  * after a later one, leaving it one delivery behind until the next save; and across processes the
  * last save wins until the other process saves again, so a process stopping in between loses the
  * keys only it held. (Likewise a node further down the workflow that changes static data makes n8n
