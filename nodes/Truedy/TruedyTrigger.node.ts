@@ -1,6 +1,8 @@
 import type {
 	IDataObject,
+	IExecuteFunctions,
 	IHookFunctions,
+	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
@@ -11,7 +13,7 @@ import { assertSupportedN8n, MAIN_CONNECTION } from './shared/compat';
 import { isObject } from './shared/values';
 import { getAgents } from './methods/getAgents';
 import { testSigningSecret } from './trigger/credentialTest';
-import { deliveryKey, sharedDeduper } from './trigger/dedupe';
+import { dedupeScope, deliveryKey, sharedDeduper } from './trigger/dedupe';
 import { normalizeDelivery } from './trigger/delivery';
 import { enrichDelivery, needsEnrichment } from './trigger/enrich';
 import { normalizeEventName, TRUEDY_EVENTS } from './trigger/events';
@@ -260,6 +262,19 @@ export class TruedyTrigger implements INodeType {
 	};
 
 	/**
+	 * n8n runs this as the execution's first step, with the delivery as its input, and passes the
+	 * items on. A delivery deferred while n8n's saves were behind has its dedupe key in memory only:
+	 * handing the store to this execution's static data makes n8n save it when the execution ends.
+	 */
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		if (this.getMode() !== 'manual') {
+			const scope = dedupeScope(this.getWorkflow().id, this.getNode().id);
+			sharedDeduper.saveDeferred(scope, this.getWorkflowStaticData('node'));
+		}
+		return [this.getInputData()];
+	}
+
+	/**
 	 * One delivery, in this order: verify → parse → select → dedupe → ack → post-ack work → output.
 	 * Everything before the ack is synchronous apart from reading the credential, and answers the
 	 * request itself (401/400, or 204 for ignored and duplicate deliveries). The accepted delivery is
@@ -305,7 +320,7 @@ export class TruedyTrigger implements INodeType {
 		// 4. Dedupe. Test runs ("Listen for test event") are not deduplicated, so a delivery can be replayed.
 		let answerNow = true;
 		if (this.getMode() !== 'manual') {
-			const scope = `${this.getWorkflow().id ?? ''}:${this.getNode().id}`;
+			const scope = dedupeScope(this.getWorkflow().id, this.getNode().id);
 			const key = deliveryKey(envelope, delivery.event, rawBody ?? JSON.stringify(envelope));
 			const claim = sharedDeduper.claim(scope, key, this.getWorkflowStaticData('node'));
 			if (claim === 'duplicate') return ignore(this, `duplicate delivery (${key})`);

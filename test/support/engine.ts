@@ -153,10 +153,13 @@ export interface RunOptions {
 	onStarted?: (cancel: () => void) => void;
 	nodeTypes?: INodeTypes;
 	staticData?: IDataObject;
+	workflowId?: string;
 }
 
 export interface RunResult {
 	run: IRun;
+	/** The static data the run worked on (n8n saves it at the end if `__dataChanged`). */
+	staticData: IDataObject;
 	/** Output items of a node's first run, first output. */
 	output(nodeName: string, outputIndex?: number): INodeExecutionData[];
 	/** The error a node failed with, if any. */
@@ -216,7 +219,7 @@ export function lifecycleHooks(
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	const nodeTypes = options.nodeTypes ?? new PackageNodeTypes();
 	const workflow = new Workflow({
-		id: 'test-workflow',
+		id: options.workflowId ?? 'test-workflow',
 		nodes: options.nodes,
 		connections: options.connections,
 		nodeTypes,
@@ -262,6 +265,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 
 	return {
 		run,
+		staticData: workflow.staticData as IDataObject,
 		output(nodeName, outputIndex = 0) {
 			const taskData = run.data.resultData.runData[nodeName]?.[0];
 			if (!taskData) throw new Error(`Node "${nodeName}" did not run`);

@@ -9,7 +9,9 @@
  *   wrote; no `workflowData` → the description's `responseCode` with `webhookResponse` (or
  *   "Webhook call received"); otherwise (`onReceived`) the execution is started and then the
  *   `responseCode` is sent;
- * - static data is saved after the answer if the node changed it;
+ * - static data is saved after the answer if the node changed it, and at the end of an execution
+ *   (which loads it at its start) if the execution changed it; saves commit one after another,
+ *   each taking `saveLatencyMs` (a database that is behind);
  * - executions run through n8n's real engine (runWorkflow in ./engine) and are recorded.
  */
 import { randomUUID } from 'crypto';
@@ -73,6 +75,8 @@ export interface TriggerHarnessOptions {
 	workflowId?: string;
 	/** Static data the workflow starts with (as saved in n8n's database). */
 	staticData?: IDataObject;
+	/** How long each save of the static data takes to commit, in order (0, the default: at once). */
+	saveLatencyMs?: number;
 }
 
 export type RequestOutcome = 'rejected' | 'ignored' | 'started' | 'failed' | 'not_found';
@@ -110,8 +114,10 @@ export interface TriggerHarness {
 	workflowId: string;
 	readonly executions: TriggerExecution[];
 	readonly requests: HandledRequest[];
-	/** The static data as n8n would have saved it. */
+	/** The static data as n8n would have saved it (committed saves only). */
 	readonly staticData: IDataObject;
+	/** See {@link TriggerHarnessOptions.saveLatencyMs}; can be changed between deliveries. */
+	saveLatencyMs: number;
 	/** Resolves once `count` executions have finished (rejects after `timeoutMs`). */
 	waitForExecutions(count: number, timeoutMs?: number): Promise<TriggerExecution[]>;
 	/** Resolves when no request or execution is in flight. */
@@ -202,6 +208,25 @@ export async function startTriggerHarness(
 	const inFlight = new Set<Promise<unknown>>();
 	const executionWaiters: Array<() => void> = [];
 	let savedStaticData: IDataObject = clone(options.staticData ?? {});
+	let saveLatencyMs = options.saveLatencyMs ?? 0;
+	let commits: Promise<void> = Promise.resolve();
+	/** Saves `staticData` if it changed: serialized now, committed after the saves before it. */
+	const saveIfChanged = (staticData: IDataObject) => {
+		if (staticData.__dataChanged !== true) return;
+		const snapshot = clone(staticData);
+		if (saveLatencyMs === 0) {
+			savedStaticData = snapshot;
+			return;
+		}
+		const latency = saveLatencyMs;
+		commits = track(
+			commits
+				.then(() => new Promise((resolve) => setTimeout(resolve, latency)))
+				.then(() => {
+					savedStaticData = snapshot;
+				}),
+		);
+	};
 	const sockets = new Set<Socket>();
 	let baseUrl = '';
 	let webhookPath = '';
@@ -235,7 +260,10 @@ export async function startTriggerHarness(
 			credentials,
 			mode,
 			nodeTypes,
+			workflowId,
+			staticData: clone(savedStaticData),
 		});
+		saveIfChanged(result.staticData);
 		const { run } = result;
 		const emitted = run.data.resultData.runData[TRIGGER_NAME]?.[0]?.data?.main?.[0] ?? [];
 		const passed = run.data.resultData.runData[AFTER_NAME]?.[0]?.data?.main?.[0] ?? [];
@@ -348,10 +376,7 @@ export async function startTriggerHarness(
 			200,
 		) as number;
 
-		const saveStaticData = () => {
-			if ((workflow.staticData as IDataObject).__dataChanged === true)
-				savedStaticData = clone(workflow.staticData);
-		};
+		const saveStaticData = () => saveIfChanged(workflow.staticData as IDataObject);
 		const answer = (code: number, body: unknown) => {
 			if (rawRes.headersSent || rawRes.writableEnded) return;
 			res.status(code).json(body);
@@ -436,6 +461,12 @@ export async function startTriggerHarness(
 		requests,
 		get staticData() {
 			return savedStaticData;
+		},
+		get saveLatencyMs() {
+			return saveLatencyMs;
+		},
+		set saveLatencyMs(ms: number) {
+			saveLatencyMs = ms;
 		},
 		async waitForExecutions(count: number, timeoutMs = 5000) {
 			const deadline = Date.now() + timeoutMs;

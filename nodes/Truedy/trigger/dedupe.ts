@@ -44,13 +44,16 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
  *   store had claimed; the loaded snapshot tells how far the saves have got. While a save has
  *   stayed unseen for more than {@link DEDUPE_LIMITS.maxSaveLagMs}, new deliveries are 'defer':
  *   the node leaves the answer to n8n, which sends it once the execution exists (n8n's own Webhook
- *   node answers like that), and n8n saves nothing for them; their keys stay in memory and go to
- *   the database with the next save (of an answered delivery or a repeat). Only once a snapshot of
- *   the store has come back from the database: an n8n that never saves defers nothing.
+ *   node answers like that), and n8n saves nothing for them. Their keys go to the database with
+ *   the next save: the node's execute(), which n8n runs as the execution's first step, hands the
+ *   store to the execution's static data, and n8n saves that when the execution ends (an answered
+ *   delivery or a repeat in between saves them too). Only once a snapshot of the store has come
+ *   back from the database: an n8n that never saves defers nothing.
  * Remaining windows: a save only happens for a new key, so a key accepted just before n8n stops
- * (or crashes) is lost if its save had not committed; deferred keys wait for the next save; the
- * database can commit an earlier snapshot
- * after a later one, leaving it one delivery behind until the next save; and across processes the
+ * (or crashes) is lost if its save had not committed; in queue mode a deferred delivery runs on a
+ * worker, which holds no claims, so its key waits for the next delivery's save; the database can
+ * commit an earlier snapshot after a later one, leaving it one delivery behind until the next
+ * save; and across processes the
  * last save wins until the other process saves again, so a process stopping in between loses the
  * keys only it held. (Likewise a node further down the workflow that changes static data makes n8n
  * save the copy the execution loaded at its start.) Two processes receiving the same delivery at
@@ -334,6 +337,11 @@ class KeyStore {
 
 export type ClaimResult = 'answer' | 'defer' | 'duplicate';
 
+/** The store of one trigger: its workflow and node. */
+export function dedupeScope(workflowId: string | undefined, nodeId: string): string {
+	return `${workflowId ?? ''}:${nodeId}`;
+}
+
 export class DeliveryDeduper {
 	private readonly scopes = new Map<string, KeyStore>();
 
@@ -368,6 +376,19 @@ export class DeliveryDeduper {
 		if (store.seenOwnSave && store.saveLag(now) > this.limits.maxSaveLagMs) return 'defer';
 		this.handToN8n(store, staticData, now);
 		return 'answer';
+	}
+
+	/**
+	 * From the execution of a deferred delivery: hands the store to the execution's static data,
+	 * which n8n saves when the execution ends. Returns false when every claim of this process is in
+	 * a save already (also in a queue-mode worker, which claims nothing).
+	 */
+	saveDeferred(scope: string, staticData: IDataObject, now = Date.now()): boolean {
+		const store = this.scopes.get(scope);
+		if (!store || store.unqueued === 0) return false;
+		store.absorb(staticData[PERSISTED_PROPERTY], now);
+		this.handToN8n(store, staticData, now);
+		return true;
 	}
 
 	/** How long the oldest save of a scope not seen committed has waited, ms. */

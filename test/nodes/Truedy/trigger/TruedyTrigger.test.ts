@@ -4,7 +4,12 @@ import path from 'path';
 import { HookContext } from 'n8n-core';
 import { Workflow, type IDataObject, type INodeParameters } from 'n8n-workflow';
 
-import { sharedDeduper, storedKey } from '../../../../nodes/Truedy/trigger/dedupe';
+import {
+	DEDUPE_LIMITS,
+	deliveryKey,
+	sharedDeduper,
+	storedKey,
+} from '../../../../nodes/Truedy/trigger/dedupe';
 import { clearResolveCache } from '../../../../nodes/Truedy/trigger/resolve';
 import { testSigningSecret } from '../../../../nodes/Truedy/trigger/credentialTest';
 import {
@@ -447,6 +452,37 @@ describe('duplicate deliveries start one execution', () => {
 		expect(again.status).toBe(204);
 		await h.idle();
 		expect(h.executions).toHaveLength(1);
+	});
+
+	test("while n8n's saves are behind, a delivery is answered by n8n once its execution exists, and that execution saves its key", async () => {
+		const lag = DEDUPE_LIMITS.maxSaveLagMs;
+		DEDUPE_LIMITS.maxSaveLagMs = 100;
+		try {
+			const h = await harness({ resolveCall: false });
+			const send = (id: string) =>
+				deliverWebhook(h.url, endedEnvelope('flat', {}, 'call.ended', id), { secret: SECRET });
+			await send('evt_behind_a');
+			await send('evt_behind_b'); // sees a's save: the store knows n8n saves
+			h.saveLatencyMs = 400; // the database falls behind
+			await send('evt_behind_c'); // answered by the node; its save commits 400 ms later
+			await new Promise((resolve) => setTimeout(resolve, 150));
+			const deferred = await send('evt_behind_d'); // c's save unseen for 150 ms: deferred
+			expect(deferred.status).toBe(204);
+			await h.idle();
+			expect(h.executions).toHaveLength(4);
+			const saved = JSON.stringify(h.staticData);
+			const key = (id: string) => storedKey(deliveryKey({ data: { id } }, 'call.ended', ''));
+			for (const id of ['evt_behind_a', 'evt_behind_b', 'evt_behind_c', 'evt_behind_d'])
+				expect(saved).toContain(key(id));
+
+			h.saveLatencyMs = 0;
+			sharedDeduper.clear(); // a restart
+			expect((await send('evt_behind_d')).status).toBe(204);
+			await h.idle();
+			expect(h.executions).toHaveLength(4);
+		} finally {
+			DEDUPE_LIMITS.maxSaveLagMs = lag;
+		}
 	});
 
 	test('a rejected delivery does not use up the event', async () => {

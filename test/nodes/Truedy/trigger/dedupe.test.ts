@@ -295,6 +295,22 @@ describe('while n8n has not saved the last deliveries (its database is behind)',
 		expect(d.claim('wf:node', 'k2', db.load(), T0 + 3_300)).toBe('answer');
 	});
 
+	test("the deferred delivery's execution saves its key (saveDeferred on the execution's copy), once", () => {
+		const { d, db } = saving();
+		expect(d.claim('wf:node', 'k1', db.load(), T0 + 3_000)).toBe('defer');
+		const execution = db.load(); // the static data n8n loads for the execution
+		expect(d.saveDeferred('wf:node', execution, T0 + 3_100)).toBe(true);
+		db.save(execution); // n8n saves it when the execution ends
+		expect(new DeliveryDeduper(limits).claim('wf:node', 'k1', db.load(), T0 + 3_200)).toBe(
+			'duplicate',
+		);
+		// Nothing left unsaved: later executions, and a worker that claimed nothing, change nothing.
+		const later = db.load();
+		expect(d.saveDeferred('wf:node', later, T0 + 3_300)).toBe(false);
+		expect(JSON.stringify(later)).toBe(db.json);
+		expect(new DeliveryDeduper(limits).saveDeferred('wf:node', db.load(), T0)).toBe(false);
+	});
+
 	test('a save unseen for 60 s counts as failed: the next delivery is answered, and its save writes every key', () => {
 		const { d, db } = saving();
 		expect(d.claim('wf:node', 'k1', db.load(), T0 + 10_000)).toBe('defer');
