@@ -14,12 +14,11 @@
 import fc from 'fast-check';
 import fs from 'fs';
 import path from 'path';
-import type { IDataObject, INode, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 import { LoggerProxy } from 'n8n-workflow';
 
 import { overrideRetryPolicyForTests, type RetryPolicy } from '../../nodes/Truedy/transport/retry';
-import type { TruedySimulator } from '../simulator/server';
-import { leadPhone, NODE, placeCall, runTruedy, sleep, type RunResult } from '../support';
+import { NODE, sleep, type RunResult } from '../support';
 
 export { NODE, sleep };
 
@@ -380,31 +379,6 @@ export function useBadInputSuite(part: string): { log: PropertyLog; scanner: Lea
 	}));
 	return { log, scanner };
 }
-
-// ------------------------------------------------------------------------------------------
-// Kept for the suites that still call them (no-duplicates): use runTruedy and leadPhone.
-
-export interface PlaceRun {
-	parameters: INodeParameters;
-	items: INodeExecutionData[];
-	settings?: Partial<INode>;
-	executionId?: string;
-	onStarted?: (cancel: () => void) => void;
-	apiKey?: string;
-	baseUrl?: string;
-}
-
-/** @deprecated runTruedy(sim, { ...run, parameters: placeCall(run.parameters), apiKey: CANARY_API_KEY }) */
-export async function runPlace(sim: TruedySimulator, run: PlaceRun): Promise<RunResult> {
-	return await runTruedy(sim, {
-		...run,
-		parameters: placeCall(run.parameters),
-		apiKey: run.apiKey ?? CANARY_API_KEY,
-	});
-}
-
-/** @deprecated leadPhone */
-export const phone = leadPhone;
 
 /** Active timers of this process ('Timeout' resources), for "no timer left behind". */
 export function activeTimers(): number {

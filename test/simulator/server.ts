@@ -797,6 +797,7 @@ class Simulator implements TruedySimulator {
 		const input = validateCreateCall(ctx.body.value, (id) => this.agents.get(id));
 		this.chargeCredit();
 		const call = this.newCall(input, ctx.org ?? DEFAULT_ORG);
+		if (idemKey) call.createdWithKey = idemKey;
 		const result = this.one(ctx, 201, this.render(call));
 		const rawBody = JSON.stringify(result.payload);
 		if (storeKey)

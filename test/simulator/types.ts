@@ -89,6 +89,11 @@ export interface SimCall {
 	ultravox_call_id?: string;
 	/** The agent's Ultravox id when the call was made (derived from `agent_id` when missing). */
 	ultravox_agent_id?: string;
+	/**
+	 * The X-Idempotency-Key of the request that created the call: bookkeeping for tests, never
+	 * rendered (Truedy's call object has no such field).
+	 */
+	createdWithKey?: string;
 	/** The organisation of the API key that created the call (default organisation when missing). */
 	org?: string;
 	seq: number;

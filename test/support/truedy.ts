@@ -42,6 +42,17 @@ export async function runTruedy(sim: TruedySimulator, run: TruedyRun): Promise<R
 	});
 }
 
+export type PlaceCallRun = TruedyRun & { parameters: INodeParameters };
+
+/**
+ * Runs Call › Place Call one call at a time unless the test says otherwise (options.concurrency),
+ * so request order is item order.
+ */
+export async function runPlaceCall(sim: TruedySimulator, run: PlaceCallRun): Promise<RunResult> {
+	const options = { concurrency: 1, ...(run.parameters.options as IDataObject | undefined) };
+	return await runTruedy(sim, { ...run, parameters: placeCall({ ...run.parameters, options }) });
+}
+
 /** Call › Place Call parameters. */
 export function placeCall(parameters: IDataObject = {}): INodeParameters {
 	return { resource: 'call', operation: 'place', ...parameters } as INodeParameters;

@@ -20,7 +20,7 @@ import {
 	loadOptionsContext,
 	runPlaceCall,
 	runText,
-} from '../../../../support/place-call-helpers';
+} from '../../../../support';
 
 let sim: TruedySimulator;
 

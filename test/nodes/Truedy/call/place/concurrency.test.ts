@@ -10,9 +10,9 @@ import {
 	callsPerNumber,
 	idempotencyKeyOf,
 	items,
+	leadPhone,
 	runPlaceCall,
-	usNumber,
-} from '../../../../support/place-call-helpers';
+} from '../../../../support';
 
 let sim: TruedySimulator;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ beforeEach(() => {
 	sim.configure({ latencyMs: 0, rateLimit: null as any });
 });
 
-const contacts = (n: number) => Array.from({ length: n }, (_, i) => ({ phone: usNumber(i), i }));
+const contacts = (n: number) => Array.from({ length: n }, (_, i) => ({ phone: leadPhone(i), i }));
 const parameters = (options: Record<string, unknown>): INodeParameters => ({
 	agent: agentById(SIM_AGENTS.active),
 	phoneNumber: '={{ $json.phone }}',
@@ -45,7 +45,7 @@ test.each([1, 5, 10])(
 		expect(output).toHaveLength(30);
 		output.forEach((item, i) => {
 			expect(item.pairedItem).toEqual({ item: i });
-			expect(item.json.phone_number).toBe(usNumber(i));
+			expect(item.json.phone_number).toBe(leadPhone(i));
 			expect((item.json.variables as any).row).toBe(String(i));
 		});
 		expect(sim.maxInFlight).toBeLessThanOrEqual(concurrency);

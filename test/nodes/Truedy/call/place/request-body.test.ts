@@ -12,7 +12,7 @@ import {
 	idempotencyKeyOf,
 	items,
 	runPlaceCall,
-} from '../../../../support/place-call-helpers';
+} from '../../../../support';
 
 let sim: TruedySimulator;
 

@@ -10,10 +10,10 @@ import {
 	callsPerNumber,
 	idempotencyKeyOf,
 	items,
+	leadPhone,
 	runPlaceCall,
 	startFaultProxy,
-	usNumber,
-} from '../../../../support/place-call-helpers';
+} from '../../../../support';
 
 let sim: TruedySimulator;
 let proxy: FaultProxy | undefined;
@@ -43,7 +43,9 @@ const params = {
 };
 
 const people = (count: number) =>
-	items(...Array.from({ length: count }, (_v, i) => ({ phone: usNumber(i), name: `Person ${i}` })));
+	items(
+		...Array.from({ length: count }, (_v, i) => ({ phone: leadPhone(i), name: `Person ${i}` })),
+	);
 
 /** Attempts per idempotency key, in order. */
 function attemptsByKey(requests: RecordedRequest[]): Map<string, RecordedRequest[]> {
@@ -65,7 +67,7 @@ function expectExactlyOneCallPerPerson(
 		Array.from({ length: count }, (_v, item) => ({ item })),
 	);
 	expect(output.map((o) => o.json.phone_number)).toEqual(
-		Array.from({ length: count }, (_v, i) => usNumber(i)),
+		Array.from({ length: count }, (_v, i) => leadPhone(i)),
 	);
 	expect(sim.calls.size).toBe(count);
 	expect(Object.values(callsPerNumber(sim)).every((n) => n === 1)).toBe(true);
@@ -210,7 +212,7 @@ describe("n8n's Retry On Fail", () => {
 			201, 201, 402, 201, 201, 402, 201, 201, 402,
 		]);
 		expect(sim.calls.size).toBe(2);
-		expect(callsPerNumber(sim)).toEqual({ [usNumber(0)]: 1, [usNumber(1)]: 1 });
+		expect(callsPerNumber(sim)).toEqual({ [leadPhone(0)]: 1, [leadPhone(1)]: 1 });
 		expect(attemptsByKey(callRequests(sim)).size).toBe(3);
 	});
 });

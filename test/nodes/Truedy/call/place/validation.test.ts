@@ -2,13 +2,7 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import { SIM_AGENTS, startSimulator, TruedySimulator } from '../../../../simulator/server';
-import {
-	NODE,
-	agentById,
-	callRequests,
-	items,
-	runPlaceCall,
-} from '../../../../support/place-call-helpers';
+import { NODE, agentById, callRequests, items, runPlaceCall } from '../../../../support';
 
 let sim: TruedySimulator;
 
