@@ -2,6 +2,7 @@
 import type { BenchResults, RssRun, ScenarioKey } from './results';
 import { summarize } from './summary';
 import { renderTriggerComparison, TRIGGER_TIME_BULLET, triggerTargetRows } from './trigger-report';
+import { renderWaitSection, waitTargetRows } from './wait-report';
 import type { Summary, VariantSummary } from './summary';
 
 const num = (value: number, digits = 0): string =>
@@ -256,6 +257,9 @@ export function renderReport(results: BenchResults): string {
 		);
 	}
 
+	// ---- waiting for calls under the organisation limit
+	if (results.waitBudget) push(...renderWaitSection(results.waitBudget));
+
 	// ---- targets
 	const targets: Target[] = [];
 	const placeVsHttp = (scenario: ScenarioKey): Target => {
@@ -317,6 +321,7 @@ export function renderReport(results: BenchResults): string {
 			`| ${target.name} | ${target.measured} | ${target.met === undefined ? 'n/a' : target.met ? 'yes' : '**no**'} |`,
 		);
 	push(...triggerRows);
+	if (results.waitBudget) push(...waitTargetRows(results.waitBudget));
 	push('');
 
 	// ---- default concurrency

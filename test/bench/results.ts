@@ -115,6 +115,50 @@ export interface BenchResults {
 	plainWebhook?: TriggerResult;
 	/** Truedy Trigger vs n8n's Webhook node, one server per expression engine (see trigger-bench.ts). */
 	triggerComparison?: TriggerComparison[];
+	/** Wait for Call to End under the organisation limit, per-call vs list polling (wait-budget.ts). */
+	waitBudget?: WaitBudgetResults;
+}
+
+/** One way of waiting for N calls, counted from the simulator's request log. */
+export interface WaitBudgetRow {
+	mode: string;
+	label: string;
+	calls: number;
+	/** Every API request, answered 429 or not. */
+	requests: number;
+	creates: number;
+	/** `GET /calls` list reads. */
+	listReads: number;
+	/** `GET /calls/{id}` reads. */
+	callReads: number;
+	answered429: number;
+	/** Of those, answers to GETs (the wait itself); the rest were creates. */
+	answered429ToReads: number;
+	/** GETs sent per poll interval, from the first GET to the last. */
+	getsPerPollCycle: number;
+	maxGetsPerPollCycle: number;
+	/** Requests answered (not 429) in the busiest window of the limiter, as a share of the limit. */
+	peakWindowShare: number;
+	/** Requests answered per window of the limiter the run touched (first to last, whole), as a share of the limit. */
+	meanShare: number;
+	/** Start of the node to its last item's outcome (the node returns when every call has ended). */
+	timeToLastOutcomeMs: number;
+	itemsFailed: number;
+	ended: number;
+	nodeError?: string;
+	loadAverageBefore: number;
+	loadAverageAfter: number;
+}
+
+export interface WaitBudgetResults {
+	startedAt: string;
+	calls: number;
+	callSeconds: number;
+	pollIntervalS: number;
+	/** Place Call's default Requests per Minute (0: no budget) when the bench ran. */
+	defaultRequestsPerMinute: number;
+	rateLimit: { limit: number; windowMs: number };
+	rows: WaitBudgetRow[];
 }
 
 export interface TriggerComparison {

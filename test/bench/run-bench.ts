@@ -6,12 +6,16 @@
  *   npm run bench -- [--runs 3] [--items 1000] [--rss-items 10000] [--concurrency 5,10,20,50]
  *                    [--deliveries 1000] [--trigger-concurrency 50] [--trigger-engines vm,quickjs[,vm+lazy]]
  *                    [--no-profile] [--profile-deliveries 500] [--no-trigger-variants]
- *                    [--no-throughput] [--no-rss] [--no-trigger] [--only trigger]
+ *                    [--no-throughput] [--no-rss] [--no-trigger] [--only trigger|wait]
+ *                    [--no-wait] [--wait-calls 100] [--wait-call-seconds 90]
  *                    [--expression-engine vm|quickjs|legacy] [--report-only results.json]
  *
  * The trigger part (Truedy Trigger vs n8n's Webhook node, one fresh server per engine in
  * --trigger-engines, see trigger-bench.ts) runs after the others. `--only trigger` runs just that
- * part and replaces only its section of docs/benchmarks.md.
+ * part and replaces only its section of docs/benchmarks.md. The wait scenario (Wait for Call to End
+ * under the organisation rate limit, old per-call vs list polling, see wait-budget.ts) runs last, in
+ * a child process against the in-process engine; `--only wait` runs just that and replaces its
+ * section.
  */
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
@@ -43,11 +47,13 @@ import type {
 	ScenarioInfo,
 	ScenarioKey,
 	VariantRun,
+	WaitBudgetResults,
 } from './results';
-import { sleep, whileUnavailable, withRetries } from './util';
+import { placeCallDefault, sleep, whileUnavailable, withRetries } from './util';
 import { allExecutions } from './trigger-load';
 import { engineEnv, runTriggerComparison } from './trigger-bench';
 import { renderTriggerComparison, spliceTriggerSection } from './trigger-report';
+import { spliceWaitSection } from './wait-report';
 import {
 	AGENT_ID,
 	CREDENTIAL,
@@ -84,8 +90,11 @@ interface BenchOptions {
 	profile: boolean;
 	profileDeliveries: number;
 	triggerVariants: boolean;
-	/** 'trigger': only the trigger comparison, splicing its section into the existing page. */
-	only?: 'trigger';
+	/** Only the trigger comparison or the wait scenario, splicing its section into the existing page. */
+	only?: 'trigger' | 'wait';
+	wait: boolean;
+	waitCalls: number;
+	waitCallSeconds: number;
 	rss: boolean;
 	trigger: boolean;
 	throughput: boolean;
@@ -94,23 +103,28 @@ interface BenchOptions {
 	reportOnly?: string;
 }
 
+const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
+	runs: 3,
+	items: 1000,
+	rssItems: 10_000,
+	concurrencies: [5, 10, 20, 50],
+	deliveries: 1000,
+	triggerConcurrency: 50,
+	triggerEngines: ['vm', 'quickjs'],
+	profile: true,
+	profileDeliveries: 500,
+	triggerVariants: true,
+	rss: true,
+	trigger: true,
+	wait: true,
+	waitCalls: 100,
+	waitCallSeconds: 90,
+	throughput: true,
+	expressionEngine: 'vm',
+});
+
 export function parseOptions(argv: string[]): BenchOptions {
-	const options: BenchOptions = {
-		runs: 3,
-		items: 1000,
-		rssItems: 10_000,
-		concurrencies: [5, 10, 20, 50],
-		deliveries: 1000,
-		triggerConcurrency: 50,
-		triggerEngines: ['vm', 'quickjs'],
-		profile: true,
-		profileDeliveries: 500,
-		triggerVariants: true,
-		rss: true,
-		trigger: true,
-		throughput: true,
-		expressionEngine: 'vm',
-	};
+	const options: BenchOptions = { ...DEFAULT_OPTIONS };
 	for (let i = 0; i < argv.length; i++) {
 		const [flag, inline] = argv[i].split(/=(.*)/s, 2);
 		const value = (): string => {
@@ -161,10 +175,19 @@ export function parseOptions(argv: string[]): BenchOptions {
 				break;
 			case '--only': {
 				const part = value();
-				if (part !== 'trigger') throw new Error('--only takes: trigger');
-				options.only = 'trigger';
+				if (part !== 'trigger' && part !== 'wait') throw new Error('--only takes: trigger, wait');
+				options.only = part;
 				break;
 			}
+			case '--no-wait':
+				options.wait = false;
+				break;
+			case '--wait-calls':
+				options.waitCalls = count(1, 1000);
+				break;
+			case '--wait-call-seconds':
+				options.waitCallSeconds = count(10, 600);
+				break;
 			case '--trigger-concurrency':
 				options.triggerConcurrency = count(1, 1000);
 				break;
@@ -193,15 +216,9 @@ export function parseOptions(argv: string[]): BenchOptions {
 	return options;
 }
 
-/** The node's default Concurrency, read from its source so the report names it. */
+/** The node's default Concurrency, so the report names it. */
 export function nodeDefaultConcurrency(): number {
-	const source = fs.readFileSync(
-		path.join(ROOT, 'nodes', 'Truedy', 'resources', 'call', 'place', 'index.ts'),
-		'utf8',
-	);
-	const match = /const DEFAULT_CONCURRENCY = (\d+);/.exec(source);
-	if (!match) throw new Error('DEFAULT_CONCURRENCY not found in place/index.ts');
-	return Number(match[1]);
+	return placeCallDefault('DEFAULT_CONCURRENCY');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,33 +473,38 @@ async function runRaw(
 		amount: items,
 		tag: `${tag}-c${c}`,
 	}));
-	const tsNode = require.resolve('ts-node/register/transpile-only');
-	const output = await new Promise<string>((resolve, reject) => {
-		const child = spawn(
-			process.execPath,
-			['-r', tsNode, path.join(__dirname, 'raw-load.ts'), JSON.stringify(jobs)],
-			{
-				cwd: ROOT,
-				env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json') },
-				stdio: ['ignore', 'pipe', 'inherit'],
-			},
-		);
-		let stdout = '';
-		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-		child.on('error', reject);
-		child.on('close', (code) =>
-			code === 0 ? resolve(stdout) : reject(new Error(`raw-load exited with ${code}`)),
-		);
-	});
-	const line = output.split('\n').find((text) => text.startsWith('RAW_LOAD '));
-	if (!line) throw new Error(`raw-load printed no result:\n${output}`);
-	const results = JSON.parse(line.slice('RAW_LOAD '.length)) as RawLoadResult[];
+	const results = await runBenchScript<RawLoadResult[]>(
+		'raw-load.ts',
+		[JSON.stringify(jobs)],
+		'RAW_LOAD',
+	);
 	for (const result of results) {
 		log(
 			`${scenario} raw c=${result.connections} run ${run}: ${result.durationMs.toFixed(0)} ms, ${result.ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors`,
 		);
 	}
 	return results.map((result) => ({ ...result, scenario, run }));
+}
+
+/** A script of this folder in a child process (ts-node); its result is the JSON after `MARKER ` on stdout. */
+async function runBenchScript<T>(file: string, args: string[], marker: string): Promise<T> {
+	const tsNode = require.resolve('ts-node/register/transpile-only');
+	const output = await new Promise<string>((resolve, reject) => {
+		const child = spawn(process.execPath, ['-r', tsNode, path.join(__dirname, file), ...args], {
+			cwd: ROOT,
+			env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json') },
+			stdio: ['ignore', 'pipe', 'inherit'],
+		});
+		let stdout = '';
+		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+		child.on('error', reject);
+		child.on('close', (code) =>
+			code === 0 ? resolve(stdout) : reject(new Error(`${file} exited with ${code}`)),
+		);
+	});
+	const line = output.split('\n').find((text) => text.startsWith(`${marker} `));
+	if (!line) throw new Error(`${file} printed no result:\n${output}`);
+	return JSON.parse(line.slice(marker.length + 1)) as T;
 }
 
 export function configureScenario(sim: TruedySimulator, scenario: ScenarioInfo): void {
@@ -589,6 +611,10 @@ async function main(): Promise<void> {
 	const started = Date.now();
 	if (options.only === 'trigger') {
 		await triggerOnly(options, started);
+		return;
+	}
+	if (options.only === 'wait') {
+		await waitOnly(options, started);
 		return;
 	}
 	const defaultConcurrency = nodeDefaultConcurrency();
@@ -714,6 +740,10 @@ async function main(): Promise<void> {
 			save();
 		}
 	}
+	if (options.wait) {
+		results.waitBudget = await runWaitScenario(options);
+		save();
+	}
 	save();
 	log(`raw results: ${json} (re-render with npm run bench -- --report-only ${json})`);
 	await writeOutputs(results);
@@ -747,13 +777,18 @@ async function triggerOnly(options: BenchOptions, started: number): Promise<void
 		);
 	}
 	log(`raw results: ${json}`);
-	writeTriggerSection(comparisons as NonNullable<BenchResults['triggerComparison']>, started);
+	writeTriggerSection(
+		comparisons as NonNullable<BenchResults['triggerComparison']>,
+		started,
+		options,
+	);
 	log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
 function writeTriggerSection(
 	comparisons: NonNullable<BenchResults['triggerComparison']>,
 	started: number,
+	options: BenchOptions,
 ): void {
 	const file = path.join(DOCS, 'benchmarks.md');
 	const page = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
@@ -762,10 +797,38 @@ function writeTriggerSection(
 		1,
 		0,
 		'',
-		`Measured by \`npm run bench -- --only trigger\` on ${new Date(started).toISOString().slice(0, 10)} (${((Date.now() - started) / 60_000).toFixed(1)} min).`,
+		`Measured by \`npm run bench -- --only trigger --trigger-engines ${options.triggerEngines.join(',')} --deliveries ${options.deliveries} --profile-deliveries ${options.profileDeliveries}\` on ${new Date(started).toISOString().slice(0, 10)} (${((Date.now() - started) / 60_000).toFixed(1)} min).` +
+			(options.deliveries === DEFAULT_OPTIONS.deliveries
+				? ''
+				: ` The default is ${DEFAULT_OPTIONS.deliveries} deliveries per workflow; this run sent ${options.deliveries} (\`--deliveries\`), so its figures are not those of the default size.`),
 	);
 	fs.writeFileSync(file, spliceTriggerSection(page, section, comparisons));
 	log(`wrote the trigger section of ${file}`);
+}
+
+/** wait-budget.ts in a child process (it loads n8n's engine and the node from source). */
+async function runWaitScenario(options: BenchOptions): Promise<WaitBudgetResults> {
+	log(
+		`wait scenario: ${options.waitCalls} calls of ${options.waitCallSeconds} s, old and new polling`,
+	);
+	return await runBenchScript<WaitBudgetResults>(
+		'wait-budget.ts',
+		[String(options.waitCalls), String(options.waitCallSeconds)],
+		'WAIT_BUDGET',
+	);
+}
+
+/** `--only wait`: the wait scenario; its section replaces the one in docs/benchmarks.md. */
+async function waitOnly(options: BenchOptions, started: number): Promise<void> {
+	const results = await runWaitScenario(options);
+	const json = path.join(os.tmpdir(), `truedy-bench-wait-${Date.now()}.json`);
+	fs.writeFileSync(json, JSON.stringify({ waitBudget: results }, null, 2));
+	log(`raw results: ${json}`);
+	const file = path.join(DOCS, 'benchmarks.md');
+	const page = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+	const measuredBy = `Measured by \`npm run bench -- --only wait --wait-calls ${options.waitCalls} --wait-call-seconds ${options.waitCallSeconds}\` on ${new Date(started).toISOString().slice(0, 10)} (${((Date.now() - started) / 60_000).toFixed(1)} min).`;
+	fs.writeFileSync(file, spliceWaitSection(page, results, measuredBy));
+	log(`wrote the wait section of ${file}`);
 }
 
 function nodeVersion(binary: string): Promise<string> {

@@ -72,6 +72,17 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 		"*Ack* is from sending a delivery to its final answer with the given number in flight (n8n's own 503 'Database is not ready!', sent before any workflow runs when its SQLite health ping is slow, is resent after 1 s, as Truedy would resend it), so it is mostly queueing: by Little's law about concurrency / deliveries per second. *Executions* are counted through n8n's public API and matched to the delivered event ids; *lost* deliveries were answered 2xx but started no execution. *Server CPU* is utime + stime of the `n8n start` process and its task runner from /proc while the deliveries were sent, divided by their number.",
 		'',
 	);
+	lines.push(
+		`1-minute load average of the machine (2 cores, shared with other work) before each engine's loads and after its last one: ${comparisons
+			.map(
+				(c) =>
+					`${c.engine} ${num(c.conditions.loadAverageBefore, 2)} → ${num(c.conditions.loadAverageAfter, 2)}`,
+			)
+			.join(
+				', ',
+			)}. The Webhook and Truedy halves alternate so that drift falls on both, but a load that comes and goes within a half does not; the variants ran after them, under whatever load there was then.`,
+		'',
+	);
 	const bullets: string[] = [];
 	for (const c of comparisons) {
 		const t = c.results.truedy;
@@ -82,8 +93,10 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 		let text = `- **${c.engine}**: Truedy Trigger ack p50 ${seconds(t.ackP50Ms)} vs ${seconds(w.ackP50Ms)} (${ratio(t.ackP50Ms, w.ackP50Ms)}), p99 ${seconds(t.ackP99Ms)} vs ${seconds(w.ackP99Ms)}, ${num(t.deliveriesPerSecond, 1)} vs ${num(w.deliveriesPerSecond, 1)} deliveries/s, ${num(t.cpuMsPerDelivery, 1)} vs ${num(w.cpuMsPerDelivery, 1)} ms of server CPU per delivery.`;
 		if (v1)
 			text += ` At typeVersion 1: ${num(v1.cpuMsPerDelivery, 1)} ms per delivery, p50 ${seconds(v1.ackP50Ms)}.`;
-		if (full)
-			text += ` With 20,000 keys saved: ${num(full.cpuMsPerDelivery, 1)} ms per delivery (${num((full.cpuMsPerDelivery ?? NaN) - (t.cpuMsPerDelivery ?? NaN), 1)} ms for loading, merging and saving the dedupe store), p50 ${seconds(full.ackP50Ms)}.`;
+		if (full) {
+			const storeMs = (full.cpuMsPerDelivery ?? NaN) - (t.cpuMsPerDelivery ?? NaN);
+			text += ` With 20,000 keys saved: ${num(full.cpuMsPerDelivery, 1)} ms per delivery (${storeMs > 0 ? `${num(storeMs, 1)} ms more for loading, merging and saving the dedupe store` : `${num(-storeMs, 1)} ms less than the 1.1 row: the store's cost is within this run's noise`}), p50 ${seconds(full.ackP50Ms)}.`;
+		}
 		bullets.push(text);
 	}
 	lines.push(...bullets, '');
@@ -118,6 +131,23 @@ function busyMs(profile: ProfileSummary | undefined): number {
 		: NaN;
 }
 
+/** How much of the extra main-thread time per Truedy delivery is isolate work and database work. */
+function isolateShare(t: ProfileSummary, w: ProfileSummary): string {
+	const busy = busyMs(t) - busyMs(w);
+	const isolates = groupMs(t, 'expression isolates') - groupMs(w, 'expression isolates');
+	const database = groupMs(t, 'TypeORM') - groupMs(w, 'TypeORM');
+	if (!Number.isFinite(busy) || !Number.isFinite(isolates)) return '';
+	if (busy <= 0)
+		return ` The Truedy delivery kept the main thread no busier than the Webhook node's (${num(busy, 1)} ms).`;
+	const share = (ms: number) => `${num(ms, 1)} ms (${num((ms / busy) * 100)}%)`;
+	return (
+		` Of the ${num(busy, 1)} ms more per Truedy delivery, ${share(isolates)} are expression isolate work` +
+		(Number.isFinite(database) && database > 0
+			? ` and ${share(database)} TypeORM/SQLite, where the Truedy Trigger adds the save of its dedupe store.`
+			: '.')
+	);
+}
+
 /** What the profiles say about the difference between the two workflows, per engine. */
 function gapExplanation(comparisons: TriggerComparison[]): string[] {
 	const lines = [
@@ -132,12 +162,17 @@ function gapExplanation(comparisons: TriggerComparison[]): string[] {
 			`- **${c.engine}**: the main thread was busy ${num(busyMs(t), 1)} ms per Truedy delivery and ${num(busyMs(w), 1)} ms per Webhook node delivery. ` +
 				`Expression isolates (create, acquire, release, dispose): ${num(groupMs(t, 'expression isolates'), 1)} vs ${num(groupMs(w, 'expression isolates'), 1)} ms, of which the webhook phase ${num(groupMs(t, '… for the webhook phase'), 1)} vs ${num(groupMs(w, '… for the webhook phase'), 1)} ms, ` +
 				`a credential read ${num(groupMs(t, '… for a credential read'), 1)} vs ${num(groupMs(w, '… for a credential read'), 1)} ms and the execution ${num(groupMs(t, '… for the execution'), 1)} vs ${num(groupMs(w, '… for the execution'), 1)} ms. ` +
-				`TypeORM/SQLite ${num(groupMs(t, 'TypeORM'), 1)} vs ${num(groupMs(w, 'TypeORM'), 1)} ms; the Truedy Trigger's own code ${num(groupMs(t, 'Truedy Trigger code'), 1)} ms.`,
+				`TypeORM/SQLite ${num(groupMs(t, 'TypeORM'), 1)} vs ${num(groupMs(w, 'TypeORM'), 1)} ms; the Truedy Trigger's own code ${num(groupMs(t, 'Truedy Trigger code'), 1)} ms.` +
+				isolateShare(t, w),
 		);
 	}
+	const lazy = comparisons.some((c) => c.engine.includes('+lazy'));
 	lines.push(
 		'',
-		"- *n8n's, not the node's*: before calling any webhook node other than its own Webhook node (v2, static parameters), n8n 2.41 acquires an expression isolate for the webhook phase (`live-webhooks.js` `webhookPhaseNeedsIsolate`: `startNode.type !== WEBHOOK_NODE_TYPE`), and releases it only after the request is done. With `vm` and `quickjs` the pool holds one warm isolate, so under load each delivery creates one and disposes of it. The Truedy Trigger evaluates no expression in its webhook phase (its response code is a number and, from typeVersion 1.1, n8n's version-1 `binaryData` check is skipped), so with `N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true` (an administrator setting) n8n creates no isolate for it at all; see the `+lazy` row if it was measured.",
+		"- *n8n's, not the node's*: before calling any webhook node other than its own Webhook node (v2, static parameters), n8n 2.41 acquires an expression isolate for the webhook phase (`live-webhooks.js` `webhookPhaseNeedsIsolate`: `startNode.type !== WEBHOOK_NODE_TYPE`), and releases it only after the request is done. With `vm` and `quickjs` the pool holds one warm isolate, so under load each delivery creates one and disposes of it. The Truedy Trigger evaluates no expression in its webhook phase (its response code is a number and, from typeVersion 1.1, n8n's version-1 `binaryData` check is skipped), so with `N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true` (an administrator setting) n8n should create none for it" +
+			(lazy
+				? '; see the `+lazy` rows.'
+				: ' (not measured in this run; `--trigger-engines vm+lazy` measures it).'),
 		'- *Removed from the node*: the per-request `={{204}}` response code (a number now), the per-request expression of typeVersion 1 (1.1 is the default for new nodes), and reading the credential for every delivery (in a webhook n8n resolves each credential read in an isolate of its own, `credentials-helper.js` `applyDefaultsAndOverwrites`; the secrets are now read at most once a minute).',
 		'- *Kept on purpose*: the static data save after each new delivery (one `UPDATE` of the workflow row, the price of dedupe that survives restarts; its cost at the 20,000-key cap is the *20,000 keys saved* row) and, while those saves are behind, leaving the answer to n8n until the execution exists (as for its Webhook node) rather than answering first.',
 	);

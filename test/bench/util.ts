@@ -1,4 +1,6 @@
 /** Small helpers shared by the benchmark files. */
+import fs from 'fs';
+import path from 'path';
 
 export const sleep = (ms: number): Promise<void> =>
 	new Promise((resolve) => setTimeout(resolve, ms));
@@ -38,4 +40,12 @@ export async function withRetries<T>(
 			);
 		}
 	}
+}
+
+/** A `const NAME = <number>;` default of Place Call, read from its source so the report names it. */
+export function placeCallDefault(name: string): number {
+	const file = path.resolve(__dirname, '../../nodes/Truedy/resources/call/place/index.ts');
+	const match = new RegExp(`const ${name} = (\\d+);`).exec(fs.readFileSync(file, 'utf8'));
+	if (!match) throw new Error(`${name} not found in ${file}`);
+	return Number(match[1]);
 }
