@@ -16,8 +16,8 @@ export function createPacer(perMinute: number, signal?: AbortSignal): () => Prom
 
 /**
  * Evenly spaced slots at `perMinute`, shared by everyone who holds the returned function (e.g. one
- * per account per process). Each call waits for the next free slot and resolves true; when that slot
- * lies past `deadline` (epoch ms) it resolves false at once and keeps no slot.
+ * per account per process). Each call waits for the next free slot and resolves true; when it would
+ * have to wait past `deadline` (epoch ms) it resolves false at once and keeps no slot.
  */
 export type SlotTaker = (deadline?: number, signal?: AbortSignal) => Promise<boolean>;
 
@@ -27,7 +27,8 @@ export function createSlotTaker(perMinute: number): SlotTaker {
 	return async (deadline = Infinity, signal) => {
 		const now = Date.now();
 		const slot = Math.max(now, nextSlot);
-		if (slot > deadline) return false;
+		// A free slot is always taken; only a wait that would end past the deadline is refused.
+		if (slot > now && slot > deadline) return false;
 		nextSlot = slot + spacingMs;
 		if (slot > now) await sleepWithAbort(slot - now, signal);
 		return true;
