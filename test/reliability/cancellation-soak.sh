@@ -2,7 +2,8 @@
 # Runs the cancellation suite RUNS times in a row (default 20) while HOGS busy-loop processes
 # (default 2, `node -e "for(;;){}"`) keep the CPU loaded, and writes one line per run to
 # test-results/reliability/cancellation-soak.jsonl (rc, requests started after the cancel, requests
-# the simulator read after it, slowest stop). Exits non-zero if any run failed.
+# the simulator read after it, the slowest stop of the node and the slowest finish of the engine,
+# with their scenarios, and the most CPU a stop used). Exits non-zero if any run failed.
 #   test/reliability/cancellation-soak.sh [RUNS] [HOGS]
 set -u
 cd "$(dirname "$0")/../.."
@@ -32,6 +33,10 @@ for run in $(seq 1 "$runs"); do
 			scenarios: s.length, requestsAfterCancel: sum("requestsAfterCancel"),
 			arrivedAfterCancel: sum("arrivedAfterCancel"), oldEstimateAfterCancel: sum("oldEstimateAfterCancel"),
 			slowestStopMs: Math.max(...s.map((x) => x.stoppedWithinMs)),
+			slowestStop: s.reduce((a, x) => (x.stoppedWithinMs > a.stoppedWithinMs ? x : a)).name,
+			slowestRunFinishMs: Math.max(...s.map((x) => x.runFinishedWithinMs)),
+			slowestRunFinish: s.reduce((a, x) => (x.runFinishedWithinMs > a.runFinishedWithinMs ? x : a)).name,
+			maxStopCpuMs: Math.max(...s.map((x) => x.stopCpuMs)),
 		}));' "$run" "$rc" | tee -a "$out"
 done
 echo "cancellation soak: $((runs - failed))/$runs runs passed with $hogs CPU hogs" | tee -a "$out"

@@ -8,13 +8,30 @@ const MINUTE_MS = 60_000;
  */
 export function createPacer(perMinute: number, signal?: AbortSignal): () => Promise<void> {
 	if (!(perMinute > 0)) return async () => {};
-	const spacingMs = MINUTE_MS / perMinute;
-	let nextSlot = Date.now();
+	const takeSlot = createSlotTaker(perMinute);
 	return async () => {
+		await takeSlot(Infinity, signal);
+	};
+}
+
+/**
+ * Evenly spaced slots at `perMinute`, shared by everyone who holds the returned function (e.g. one
+ * per account per process). Each call waits for the next free slot and resolves true; when it would
+ * have to wait past `deadline` (epoch ms) it resolves false at once and keeps no slot.
+ */
+export type SlotTaker = (deadline?: number, signal?: AbortSignal) => Promise<boolean>;
+
+export function createSlotTaker(perMinute: number): SlotTaker {
+	const spacingMs = MINUTE_MS / perMinute;
+	let nextSlot = 0;
+	return async (deadline = Infinity, signal) => {
 		const now = Date.now();
 		const slot = Math.max(now, nextSlot);
+		// A free slot is always taken; only a wait that would end past the deadline is refused.
+		if (slot > now && slot > deadline) return false;
 		nextSlot = slot + spacingMs;
 		if (slot > now) await sleepWithAbort(slot - now, signal);
+		return true;
 	};
 }
 

@@ -446,15 +446,20 @@ function cacheKey(account: Account, id: string): string {
 	return `${account.key}|${id}`;
 }
 
-/** Lookup state per Truedy account (base URL and key, hashed: the key is never kept). */
-async function accountOf(context: IWebhookFunctions): Promise<Account> {
+/** The Truedy account of the trigger's credential: base URL and key, hashed (the key is never kept). */
+export async function accountKeyOf(context: IWebhookFunctions): Promise<string> {
 	const { apiKey, baseUrl } = await context.getCredentials<{ apiKey?: string; baseUrl?: string }>(
 		TRUEDY_API_CREDENTIAL,
 	);
-	const key = createHash('sha256')
+	return createHash('sha256')
 		.update(`${normalizeBaseUrl(baseUrl)}\n${String(apiKey ?? '')}`)
 		.digest('hex')
 		.slice(0, 32);
+}
+
+/** Lookup state per Truedy account. */
+async function accountOf(context: IWebhookFunctions): Promise<Account> {
+	const key = await accountKeyOf(context);
 	let account = accounts.get(key);
 	if (!account) {
 		account = { key, noUltravoxIdsUntil: 0, scan: undefined, gets: 0 };
