@@ -118,7 +118,7 @@ test('the list answers for every call: 150 calls cost 2 list reads a cycle and n
 	});
 
 	expect(cost.statuses).toEqual(truth(calls));
-	expect(cost.statuses.filter((s) => s !== 'queued')).toEqual(['ended', 'failed']);
+	expect((cost.statuses as string[]).filter((s) => s !== 'queued')).toEqual(['ended', 'failed']);
 	expect(cost).toMatchObject({ lists: 2, singles: 0 });
 	expect(listReadsOf(sim).map((r) => r.query)).toEqual([
 		expect.objectContaining({ agent_id: SIM_AGENTS.active, limit: '100', offset: '0' }),
