@@ -7,7 +7,7 @@ set -euo pipefail
 
 find_pg_bin() {
 	local dir
-	for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -V -r); do
+	for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -V -r); do
 		if [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ] && [ -x "$dir/pg_ctl" ]; then
 			echo "$dir"
 			return 0
@@ -38,16 +38,26 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	echo "install-queue-deps: installing ${missing[*]} with apt-get" >&2
 	start=$SECONDS
-	# Keep apt from starting the services it installs (we start our own, on free ports).
+	# Keep apt from starting the services it installs (the suite starts its own, on free ports).
 	policy_added=0
+	apt_log=$(mktemp)
+	cleanup() {
+		if [ $policy_added -eq 1 ]; then "${sudo[@]}" rm -f /usr/sbin/policy-rc.d; fi
+		rm -f "$apt_log"
+	}
+	trap cleanup EXIT
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
 		"${sudo[@]}" chmod +x /usr/sbin/policy-rc.d
 		policy_added=1
 	fi
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-	if [ $policy_added -eq 1 ]; then "${sudo[@]}" rm -f /usr/sbin/policy-rc.d; fi
+	# Quiet: apt's and dpkg's output is shown only when they fail.
+	apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o Dpkg::Use-Pty=0)
+	if ! { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
+		cat "$apt_log" >&2
+		echo "install-queue-deps: apt-get failed" >&2
+		exit 1
+	fi
 	echo "install-queue-deps: apt-get took $((SECONDS - start)) s" >&2
 fi
 

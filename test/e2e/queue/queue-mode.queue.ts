@@ -60,6 +60,10 @@ beforeAll(async () => {
 		// Stalled jobs are found within ~25 s of a worker's death instead of 60–90 s (n8n's defaults,
 		// lockDuration 60 s + stalledInterval 30 s); nothing else about n8n's handling changes.
 		env: {
+			// n8n's default is 2 connections per process; with 25 deliveries in flight per process its
+			// 2-second health ping (5 s time-out) waits for a connection, fails, and the process answers
+			// every request "503 Database is not ready!" until a ping passes again.
+			DB_POSTGRESDB_POOL_SIZE: '10',
 			QUEUE_WORKER_LOCK_DURATION: '20000',
 			QUEUE_WORKER_LOCK_RENEW_TIME: '4000',
 			QUEUE_WORKER_STALLED_INTERVAL: '5000',
@@ -206,12 +210,42 @@ interface Delivery {
 	rawBody: string;
 }
 
+/** n8n's own 503 "Database is not ready!" answers, each resent (counted for the report). */
+let notReadyResent = 0;
+
+/**
+ * One signed delivery; n8n's own 503 "Database is not ready!" (a middleware, before any workflow
+ * runs) is resent after 1 s, freshly signed, as Truedy resends a 5xx. Any other answer is final.
+ */
+async function deliverOnce(url: string, rawBody: string): Promise<string> {
+	for (;;) {
+		try {
+			const result = await deliverWebhook(url, rawBody, {
+				secret: SIGNING_SECRET,
+				timeoutMs: 30_000,
+			});
+			if (result.status !== 503 || !result.body.includes('Database is not ready'))
+				return String(result.status);
+		} catch (error) {
+			return `error: ${(error as Error).message}`;
+		}
+		notReadyResent++;
+		await sleep(1_000);
+	}
+}
+
 /** Sends deliveries `inFlight` at a time; per-delivery ack time and the statuses. */
 async function deliverAll(
 	deliveries: Delivery[],
 	inFlight: number,
-): Promise<{ ackMs: number[]; statuses: Record<string, number>; durationMs: number }> {
+): Promise<{
+	ackMs: number[];
+	statuses: Record<string, number>;
+	durationMs: number;
+	notReadyResent: number;
+}> {
 	const ackMs: number[] = [];
+	const resentBefore = notReadyResent;
 	const statuses: Record<string, number> = {};
 	let next = 0;
 	const begin = Date.now();
@@ -219,21 +253,18 @@ async function deliverAll(
 		while (next < deliveries.length) {
 			const { url, rawBody } = deliveries[next++];
 			const sentAt = performance.now();
-			let status: string;
-			try {
-				status = String(
-					(await deliverWebhook(url, rawBody, { secret: SIGNING_SECRET, timeoutMs: 30_000 }))
-						.status,
-				);
-			} catch (error) {
-				status = `error: ${(error as Error).message}`;
-			}
+			const status = await deliverOnce(url, rawBody);
 			ackMs.push(performance.now() - sentAt);
 			statuses[status] = (statuses[status] ?? 0) + 1;
 		}
 	};
 	await Promise.all(Array.from({ length: inFlight }, lane));
-	return { ackMs, statuses, durationMs: Date.now() - begin };
+	return {
+		ackMs,
+		statuses,
+		durationMs: Date.now() - begin,
+		notReadyResent: notReadyResent - resentBefore,
+	};
 }
 
 const all2xx = (statuses: Record<string, number>): number =>
@@ -279,6 +310,7 @@ async function triggerLoad(
 		inFlight: IN_FLIGHT,
 		acked2xx: all2xx(load.statuses),
 		statuses: load.statuses,
+		notReadyResent: load.notReadyResent,
 		ackP50Ms: Math.round(percentile(load.ackMs, 50)),
 		ackP99Ms: Math.round(percentile(load.ackMs, 99)),
 		deliveriesPerSecond: Math.round((count * 1000) / load.durationMs),
@@ -390,6 +422,7 @@ test(
 			deliveries: N_TRIGGER,
 			acked2xx: all2xx(again.statuses),
 			statuses: again.statuses,
+			notReadyResent: again.notReadyResent,
 			ackP50Ms: Math.round(percentile(again.ackMs, 50)),
 			ackP99Ms: Math.round(percentile(again.ackMs, 99)),
 			duplicateExecutions: started.length,
@@ -410,18 +443,12 @@ test(
 		const events = Array.from({ length: N_SIMULTANEOUS }, (_, index) => callEndedBody(index, 's'));
 		const urls = processes();
 		const statuses: Record<string, number> = {};
+		const resentBefore = notReadyResent;
 		let next = 0;
 		const lane = async (): Promise<void> => {
 			while (next < events.length) {
 				const { rawBody } = events[next++];
-				const answers = await Promise.all(
-					urls.map((url) =>
-						deliverWebhook(url, rawBody, { secret: SIGNING_SECRET, timeoutMs: 30_000 }).then(
-							(r) => String(r.status),
-							(e: Error) => `error: ${e.message}`,
-						),
-					),
-				);
+				const answers = await Promise.all(urls.map((url) => deliverOnce(url, rawBody)));
 				for (const status of answers) statuses[status] = (statuses[status] ?? 0) + 1;
 			}
 		};
@@ -435,6 +462,7 @@ test(
 			events: N_SIMULTANEOUS,
 			deliveries: N_SIMULTANEOUS * 2,
 			statuses,
+			notReadyResent: notReadyResent - resentBefore,
 			executions: executions.length,
 			slippedThrough: slipped,
 			slipRate: Number((slipped / N_SIMULTANEOUS).toFixed(3)),
@@ -562,5 +590,5 @@ test(
 		expect(trigger.lost).toBe(0);
 		expect(trigger.duplicates).toBe(0);
 	},
-	5 * 60_000,
+	8 * 60_000,
 );
