@@ -151,3 +151,23 @@ export async function openNodeDetails(page: Page, nodeName: string): Promise<voi
 		.locator('[data-test-id="ndv"] [data-test-id="node-parameters"]')
 		.waitFor({ state: 'visible', timeout: 30_000 });
 }
+
+/** Closes the node details view (if open) and waits until it is gone. */
+export async function closeNodeDetails(page: Page): Promise<void> {
+	const close = page.locator('[data-test-id="ndv"] [data-test-id="ndv-close-button"]');
+	if (await close.isVisible()) await close.click();
+	await page.locator('[data-test-id="ndv"]').waitFor({ state: 'hidden', timeout: 30_000 });
+}
+
+/**
+ * The visible options of the open dropdown (element-plus renders them at the end of <body>), once
+ * one of them contains `expected`.
+ */
+export async function dropdownOptions(page: Page, expected: string): Promise<string[]> {
+	const options = page.locator('.el-select-dropdown__item:visible');
+	await options
+		.filter({ hasText: expected })
+		.first()
+		.waitFor({ state: 'visible', timeout: 30_000 });
+	return (await options.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
+}

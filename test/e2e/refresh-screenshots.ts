@@ -1,6 +1,8 @@
 /**
- * Regenerates docs/editor.png (the canvas with the Truedy Trigger and a Truedy Place Call node)
- * and docs/editor-place-call.png (the Place Call parameters) from a real n8n in headless chromium.
+ * Regenerates the editor screenshots in docs/ (SCREENSHOT_NAMES in editor-scenario.ts): the canvas
+ * (editor.png), the Place Call parameters (editor-place-call.png), the Truedy Trigger's trigger
+ * panel (editor-trigger-panel.png) and Get Call with the schema view of Place Call's output
+ * (editor-schema.png), from a real n8n in headless chromium.
  *
  *   npx ts-node --transpile-only -P test/tsconfig.json test/e2e/refresh-screenshots.ts [--no-build] [--out DIR]
  *

@@ -2,8 +2,8 @@ import type { TriggerPanelDefinition } from 'n8n-workflow';
 
 /**
  * The panel n8n shows on the trigger's input side (as its own webhook triggers have): a header,
- * the setup steps and what test and production mode do. While listening, n8n shows the Test URL
- * there with a copy button; the Production URL is under Webhook URLs in the parameters.
+ * the setup steps and what test and production mode do. Both URLs are under Webhook URLs in the
+ * parameters (a click copies one): n8n shows a URL in this panel only for its own Webhook node.
  */
 const SETUP =
 	'<b>Connect Truedy once</b> (Truedy has no API for registering webhooks):<br />' +
@@ -12,7 +12,7 @@ const SETUP =
 	"3. Copy the endpoint's <b>Signing Secret</b> (whsec_…) into the Truedy Webhook credential.<br /><br />";
 
 const TEST =
-	"<b>To try it in the editor</b>, click 'Listen for test event', add the Test URL shown here as a second endpoint in Truedy, put its signing secret after the first one in the same credential (separated by a space), and end a call. The execution shows up in the editor.<br /><br />";
+	'<b>To try it in the editor</b>, copy the <b>Test URL</b> from <b>Webhook URLs</b>, add it as a second endpoint in Truedy, put its signing secret after the first one in the same credential (separated by a space), click <b>Execute step</b> and end a call. The execution shows up in the editor.<br /><br />';
 
 export const TRIGGER_PANEL: TriggerPanelDefinition = {
 	header: 'Listen for Truedy call events',
