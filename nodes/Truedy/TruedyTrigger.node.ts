@@ -81,7 +81,7 @@ export class TruedyTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Truedy has no API for registering webhooks, so connect it once by hand:<br>1. Publish (activate) this workflow. Open <b>Webhook URLs</b> above, choose <b>Production URL</b> and copy it.<br>2. In Truedy, go to <b>Settings → Webhooks → Add Endpoint</b>, paste the URL and tick the events you select below.<br>3. Copy the endpoint\'s <b>Signing Secret</b> into the Truedy Webhook credential.<br>To try it first, add the <b>Test URL</b> as a second endpoint and click "Listen for test event". Deliveries of events you did not select are answered and ignored.',
+					'Truedy has no API for registering webhooks, so connect it once by hand:<br>1. Publish (activate) this workflow. Open <b>Webhook URLs</b> above, choose <b>Production URL</b> and copy it.<br>2. In Truedy, go to <b>Settings → Webhooks → Add Endpoint</b>, paste the URL and tick the events you select below.<br>3. Copy the endpoint\'s <b>Signing Secret</b> into the Truedy Webhook credential.<br>To try it first, add the <b>Test URL</b> as a second endpoint and click "Execute step". Deliveries of events you did not select are answered and ignored.',
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -317,7 +317,7 @@ export class TruedyTrigger implements INodeType {
 		const mismatch = filterMismatch(delivery, settings.filters, { agentPending });
 		if (mismatch) return ignore(this, mismatch);
 
-		// 4. Dedupe. Test runs ("Listen for test event") are not deduplicated, so a delivery can be replayed.
+		// 4. Dedupe. Test runs ("Execute step") are not deduplicated, so a delivery can be replayed.
 		let answerNow = true;
 		if (this.getMode() !== 'manual') {
 			const scope = dedupeScope(this.getWorkflow().id, this.getNode().id);
