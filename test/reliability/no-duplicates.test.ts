@@ -193,8 +193,9 @@ function account(result: RunResult, count: number, executionId: string) {
 	const indexOf = new Map(numbers.map((n, i) => [n, i]));
 	const callsTo = new Map<string, string[]>();
 	let phantom = 0;
+	const keyOfCall = sim.callKeys();
 	const calls = [...sim.calls.values()].filter(
-		(call) => !fromEarlierRun(call.createdWithKey, executionId),
+		(call) => !fromEarlierRun(keyOfCall.get(call.id), executionId),
 	);
 	const strays = sim.calls.size - calls.length;
 	for (const call of calls) {

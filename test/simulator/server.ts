@@ -139,6 +139,8 @@ interface Ctx {
 }
 
 interface StoredResponse {
+	/** The call the stored 201 created. */
+	callId: string;
 	canonicalBody: string;
 	status: number;
 	rawBody: string;
@@ -797,17 +799,25 @@ class Simulator implements TruedySimulator {
 		const input = validateCreateCall(ctx.body.value, (id) => this.agents.get(id));
 		this.chargeCredit();
 		const call = this.newCall(input, ctx.org ?? DEFAULT_ORG);
-		if (idemKey) call.createdWithKey = idemKey;
 		const result = this.one(ctx, 201, this.render(call));
 		const rawBody = JSON.stringify(result.payload);
 		if (storeKey)
 			this.idempotency.set(storeKey, {
+				callId: call.id,
 				canonicalBody,
 				status: 201,
 				rawBody,
 				requestId: ctx.requestId,
 			});
 		return { status: 201, rawBody };
+	}
+
+	/** Which X-Idempotency-Key created each call (call id → key), read from the idempotency store. */
+	callKeys(): Map<string, string> {
+		const keys = new Map<string, string>();
+		for (const [storeKey, stored] of this.idempotency)
+			keys.set(stored.callId, storeKey.slice(storeKey.indexOf('\n') + 1));
+		return keys;
 	}
 
 	private replayIdempotent(storeKey: string, canonicalBody: string): ApiResult | undefined {

@@ -89,11 +89,6 @@ export interface SimCall {
 	ultravox_call_id?: string;
 	/** The agent's Ultravox id when the call was made (derived from `agent_id` when missing). */
 	ultravox_agent_id?: string;
-	/**
-	 * The X-Idempotency-Key of the request that created the call: bookkeeping for tests, never
-	 * rendered (Truedy's call object has no such field).
-	 */
-	createdWithKey?: string;
 	/** The organisation of the API key that created the call (default organisation when missing). */
 	org?: string;
 	seq: number;
@@ -368,6 +363,8 @@ export interface TruedySimulator {
 	readonly faultLog: FaultRecord[];
 	/** Injected faults by kind since the last reset. */
 	faultCounts(): Record<FaultKind, number>;
+	/** Which X-Idempotency-Key created each call (call id → key), read from the idempotency store. */
+	callKeys(): Map<string, string>;
 	/** Recorded API requests by answered status since the last reset, e.g. `{ 200: 4, 429: 1 }`. */
 	statusCounts(): Record<number, number>;
 	/** Recorded API requests answered 429 (rate limiter or injected fault) since the last reset. */

@@ -82,26 +82,39 @@ function expectExactlyOneCallPerPerson(
 	}
 }
 
+/**
+ * Places `count` people at once, every one placed exactly once. Sent all at once, more than two
+ * rate windows take are always limited, however the windows fall; sent one after another, they
+ * could fit into two windows on a slow machine (0 retries, seen in CI).
+ */
+async function placeAllAtOnce(count: number): Promise<void> {
+	const result = await runPlaceCall(sim, {
+		parameters: { ...params, options: { concurrency: count } },
+		items: people(count),
+	});
+	expect(result.nodeError(NODE)).toBeUndefined();
+	expectExactlyOneCallPerPerson(count, result.output(NODE));
+}
+
+/** Each 429 answer with the next attempt of its key (at least one 429 expected). */
+function limitedWithRetries(): Array<{ limited: RecordedRequest; retry: RecordedRequest }> {
+	const requests = callRequests(sim);
+	const limited = requests.filter((r) => r.status === 429);
+	expect(limited.length).toBeGreaterThanOrEqual(1);
+	return limited.map((r) => {
+		const retry = requests.find(
+			(x) => x.receivedAt >= r.receivedAt && x !== r && idempotencyKeyOf(x) === idempotencyKeyOf(r),
+		);
+		expect(retry).toBeDefined();
+		return { limited: r, retry: retry! };
+	});
+}
+
 describe('429 bursts', () => {
 	test("style 'reset_at': 12 items through a 5-per-second limit all succeed; retries wait for the reset and reuse the key", async () => {
 		sim.configure({ rateLimit: { limit: 5, windowMs: 1000, style: 'reset_at' } });
-		// All at once (see style 'none'): two windows take at most 10 of the 12.
-		const result = await runPlaceCall(sim, {
-			parameters: { ...params, options: { concurrency: 12 } },
-			items: people(12),
-		});
-		expect(result.nodeError(NODE)).toBeUndefined();
-		expectExactlyOneCallPerPerson(12, result.output(NODE));
-
-		const requests = callRequests(sim);
-		const limited = requests.filter((r) => r.status === 429);
-		expect(limited.length).toBeGreaterThanOrEqual(1);
-		for (const r of limited) {
-			const retry = requests.find(
-				(x) =>
-					x.receivedAt >= r.receivedAt && x !== r && idempotencyKeyOf(x) === idempotencyKeyOf(r),
-			)!;
-			expect(retry).toBeDefined();
+		await placeAllAtOnce(12); // two windows take at most 10
+		for (const { limited: r, retry } of limitedWithRetries()) {
 			const resetAt = Math.floor(r.receivedAt / 1000) * 1000 + 1000;
 			expect(retry.receivedAt).toBeGreaterThanOrEqual(resetAt);
 			// reset_at plus at most 250 ms jitter, not a long blind backoff
@@ -111,22 +124,8 @@ describe('429 bursts', () => {
 
 	test("style 'retry_after': the Retry-After header is honoured", async () => {
 		sim.configure({ rateLimit: { limit: 5, windowMs: 1000, style: 'retry_after' } });
-		// All at once (see style 'none'): two windows take at most 10 of the 11.
-		const result = await runPlaceCall(sim, {
-			parameters: { ...params, options: { concurrency: 11 } },
-			items: people(11),
-		});
-		expect(result.nodeError(NODE)).toBeUndefined();
-		expectExactlyOneCallPerPerson(11, result.output(NODE));
-
-		const requests = callRequests(sim);
-		const limited = requests.filter((r) => r.status === 429);
-		expect(limited.length).toBeGreaterThanOrEqual(1);
-		for (const r of limited) {
-			const retry = requests.find(
-				(x) =>
-					x.receivedAt >= r.receivedAt && x !== r && idempotencyKeyOf(x) === idempotencyKeyOf(r),
-			)!;
+		await placeAllAtOnce(11); // two windows take at most 10
+		for (const { limited: r, retry } of limitedWithRetries()) {
 			// Retry-After: 1 → at least a second (plain backoff would retry after 250–500 ms)
 			expect(retry.receivedAt - r.receivedAt).toBeGreaterThanOrEqual(1000);
 			expect(retry.receivedAt - r.receivedAt).toBeLessThan(2500);
@@ -135,14 +134,7 @@ describe('429 bursts', () => {
 
 	test("style 'none': exponential backoff with jitter until the window resets", async () => {
 		sim.configure({ rateLimit: { limit: 3, windowMs: 700, style: 'none' } });
-		// 10 at once: two 700 ms windows take at most 6, so some are limited however the windows
-		// fall (6 one after another could fit into two windows on a slow machine: 0 retries, seen in CI).
-		const result = await runPlaceCall(sim, {
-			parameters: { ...params, options: { concurrency: 10 } },
-			items: people(10),
-		});
-		expect(result.nodeError(NODE)).toBeUndefined();
-		expectExactlyOneCallPerPerson(10, result.output(NODE));
+		await placeAllAtOnce(10); // two windows take at most 6
 
 		let retries = 0;
 		for (const attempts of attemptsByKey(callRequests(sim)).values()) {
