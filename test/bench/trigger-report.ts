@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * The "Call Ended trigger under load" section of docs/benchmarks.md: Truedy Trigger vs n8n's Webhook
  * node per expression engine (see trigger-bench.ts). `npm run bench -- --only trigger` replaces just

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* eslint-disable */
 /**
  * Writes docs/reliability.md from the counts the reliability suites leave in
  * test-results/reliability/*.json (every run of `npm test` or `npx jest test/reliability`).
