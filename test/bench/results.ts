@@ -67,7 +67,10 @@ export interface TriggerResult {
 	durationMs: number;
 	/** From the first send to the last answer. */
 	deliveriesPerSecond?: number;
-	/** CPU time of the n8n server and its task runner during the load (until the last answer) per delivery, ms. */
+	/** From the first send until the last execution had finished. */
+	executedMs?: number;
+	executedPerSecond?: number;
+	/** CPU time of the n8n server and its task runner per delivery, ms, until the last execution had finished. */
 	cpuMsPerDelivery?: number;
 	/** Every time to acknowledge, ms (so halves of a run can be merged). */
 	ackMs?: number[];

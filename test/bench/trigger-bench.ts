@@ -86,6 +86,7 @@ function merge(parts: TriggerResult[]): TriggerResult {
 		ackStatuses: statuses,
 		ackMs: parts.flatMap((part) => part.ackMs ?? []),
 		durationMs: sum((part) => part.durationMs),
+		executedMs: sum((part) => part.executedMs ?? part.durationMs),
 		cpuMs: sum((part) => (part.cpuMsPerDelivery ?? NaN) * part.deliveries),
 		executionsStarted: sum((part) => part.executionsStarted),
 		executionsSucceeded: sum((part) => part.executionsSucceeded),
@@ -167,7 +168,7 @@ export async function runTriggerComparison(
 		};
 		const summary = (label: string, result: TriggerResult) =>
 			log(
-				`[${engine}] ${label}: p50 ${result.ackP50Ms.toFixed(0)} ms, p99 ${result.ackP99Ms.toFixed(0)} ms, ${result.deliveriesPerSecond?.toFixed(1)}/s, ` +
+				`[${engine}] ${label}: p50 ${result.ackP50Ms.toFixed(0)} ms, p99 ${result.ackP99Ms.toFixed(0)} ms, ${result.deliveriesPerSecond?.toFixed(1)}/s (executed ${result.executedPerSecond?.toFixed(1)}/s), ` +
 					`cpu ${result.cpuMsPerDelivery?.toFixed(1)} ms/delivery, executions ${result.executionsStarted}, lost ${result.lostDeliveries}, statuses ${JSON.stringify(result.ackStatuses)}, 503 not-ready resent ${result.notReadyAnswers ?? 0}`,
 			);
 

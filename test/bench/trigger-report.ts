@@ -21,7 +21,7 @@ const LABELS: Record<string, string> = {
 };
 
 function row(engine: string, key: string, r: TriggerResult): string {
-	return `| ${engine} | ${LABELS[key] ?? key} | ${r.deliveries} | ${r.acknowledged} | ${r.notReadyAnswers ?? 0} | ${r.executionsStarted} | ${r.lostDeliveries} | ${r.duplicateExecutions} | ${seconds(r.ackP50Ms)} | ${seconds(r.ackP99Ms)} | ${num(r.deliveriesPerSecond, 1)} | ${num(r.cpuMsPerDelivery, 1)} |`;
+	return `| ${engine} | ${LABELS[key] ?? key} | ${r.deliveries} | ${r.acknowledged} | ${r.notReadyAnswers ?? 0} | ${r.executionsStarted} | ${r.lostDeliveries} | ${r.duplicateExecutions} | ${seconds(r.ackP50Ms)} | ${seconds(r.ackP99Ms)} | ${num(r.deliveriesPerSecond, 1)} | ${num(r.executedPerSecond, 1)} | ${num(r.cpuMsPerDelivery, 1)} |`;
 }
 
 const ratio = (a: number | undefined, b: number | undefined) =>
@@ -57,8 +57,8 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 		'',
 		`${first.deliveries} signed \`call.ended\` deliveries (each its own call and event id), ${first.concurrency} at a time, to the production URL of a published workflow, per expression engine (\`N8N_EXPRESSION_ENGINE\`) on a fresh server: Truedy Trigger (Call Ended, Verify Signature on, Resolve Call off) → No Operation, and n8n's own Webhook node (v2, answers 204 on receipt, no signature check) → No Operation **in the same server and run**, in halves (Webhook, Truedy, Truedy, Webhook). Then the same load to the Truedy Trigger at typeVersion 1 and with its dedupe store at the 20,000-key cap.`,
 		'',
-		'| Engine | Workflow | Deliveries | Acknowledged (2xx) | n8n 503s resent | Executions | Lost | Duplicate executions | Ack p50 | Ack p99 | Deliveries/s | Server CPU per delivery (ms) |',
-		'|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+		'| Engine | Workflow | Deliveries | Acknowledged (2xx) | n8n 503s resent | Executions | Lost | Duplicate executions | Ack p50 | Ack p99 | Acks/s | Executed/s | Server CPU per delivery (ms) |',
+		'|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 	];
 	for (const comparison of comparisons) {
 		for (const key of ['webhook', 'truedy', 'truedy-v1', 'truedy-full']) {
@@ -68,7 +68,7 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 	}
 	lines.push(
 		'',
-		"*Ack* is from sending a delivery to its final answer with the given number in flight (n8n's own 503 'Database is not ready!', sent before any workflow runs when its SQLite health ping is slow, is resent after 1 s, as Truedy would resend it), so it is mostly queueing: by Little's law about concurrency / deliveries per second. *Executions* are counted through n8n's public API and matched to the delivered event ids; *lost* deliveries were answered 2xx but started no execution. *Server CPU* is utime + stime of the `n8n start` process and its task runner from /proc while the deliveries were sent, divided by their number.",
+		"*Ack* is from sending a delivery to its final answer with the given number in flight (n8n's own 503 'Database is not ready!', sent before any workflow runs when its SQLite health ping is slow, is resent after 1 s, as Truedy would resend it), so it is mostly queueing: by Little's law about concurrency / acks per second. *Executed/s* counts from the first send until the last execution had finished: the Truedy Trigger answers before n8n creates the execution, so its executions can finish after its last answer. *Executions* are counted through n8n's public API and matched to the delivered event ids; *lost* deliveries were answered 2xx but started no execution. *Server CPU* is utime + stime of the `n8n start` process and its task runner from /proc from the first send until the last execution had finished (the bench's polling of n8n's API for that included), divided by the number of deliveries.",
 		'',
 	);
 	lines.push(
@@ -89,7 +89,7 @@ export function renderTriggerComparison(comparisons: TriggerComparison[]): strin
 		const v1 = c.results['truedy-v1'];
 		const full = c.results['truedy-full'];
 		if (!t || !w) continue;
-		let text = `- **${c.engine}**: Truedy Trigger ack p50 ${seconds(t.ackP50Ms)} vs ${seconds(w.ackP50Ms)} (${ratio(t.ackP50Ms, w.ackP50Ms)}), p99 ${seconds(t.ackP99Ms)} vs ${seconds(w.ackP99Ms)}, ${num(t.deliveriesPerSecond, 1)} vs ${num(w.deliveriesPerSecond, 1)} deliveries/s, ${num(t.cpuMsPerDelivery, 1)} vs ${num(w.cpuMsPerDelivery, 1)} ms of server CPU per delivery.`;
+		let text = `- **${c.engine}**: Truedy Trigger ack p50 ${seconds(t.ackP50Ms)} vs ${seconds(w.ackP50Ms)} (${ratio(t.ackP50Ms, w.ackP50Ms)}), p99 ${seconds(t.ackP99Ms)} vs ${seconds(w.ackP99Ms)}, ${num(t.deliveriesPerSecond, 1)} vs ${num(w.deliveriesPerSecond, 1)} acks/s (executed ${num(t.executedPerSecond, 1)} vs ${num(w.executedPerSecond, 1)}/s), ${num(t.cpuMsPerDelivery, 1)} vs ${num(w.cpuMsPerDelivery, 1)} ms of server CPU per delivery.`;
 		if (v1)
 			text += ` At typeVersion 1: ${num(v1.cpuMsPerDelivery, 1)} ms per delivery, p50 ${seconds(v1.ackP50Ms)}.`;
 		if (full) {
