@@ -168,10 +168,10 @@ function gapExplanation(comparisons: TriggerComparison[]): string[] {
 	const lazy = comparisons.some((c) => c.engine.includes('+lazy'));
 	lines.push(
 		'',
-		"- *n8n's, not the node's*: before calling any webhook node other than its own Webhook node (v2, static parameters), n8n 2.41 acquires an expression isolate for the webhook phase (`live-webhooks.js` `webhookPhaseNeedsIsolate`: `startNode.type !== WEBHOOK_NODE_TYPE`), and releases it only after the request is done. With `vm` and `quickjs` the pool holds one warm isolate, so under load each delivery creates one and disposes of it. The Truedy Trigger evaluates no expression in its webhook phase (its response code is a number and, from typeVersion 1.1, n8n's version-1 `binaryData` check is skipped), so with `N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true` (an administrator setting) n8n should create none for it" +
+		"- *n8n's, not the node's*: before calling any webhook node other than its own Webhook node (v2, static parameters), n8n 2.41 acquires an expression isolate for the webhook phase (`live-webhooks.js` `webhookPhaseNeedsIsolate`: `startNode.type !== WEBHOOK_NODE_TYPE`), and releases it only after the request is done. With `vm` and `quickjs` the pool holds one warm isolate, so under load each delivery creates one and disposes of it. The Truedy Trigger evaluates no expression in its webhook phase (its response code is a number and, from typeVersion 1.1, n8n's version-1 `binaryData` check is skipped), so with `N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true` (an administrator setting: an isolate only once an expression needs one) n8n " +
 			(lazy
-				? '; see the `+lazy` rows.'
-				: ' (not measured in this run; `--trigger-engines vm+lazy` measures it).'),
+				? 'creates none for it: see the `+lazy` rows and profiles.'
+				: 'should create none for it (not measured in this run; `--trigger-engines vm+lazy` measures it).'),
 		'- *Removed from the node*: the per-request `={{204}}` response code (a number now), the per-request expression of typeVersion 1 (1.1 is the default for new nodes), and reading the credential for every delivery (in a webhook n8n resolves each credential read in an isolate of its own, `credentials-helper.js` `applyDefaultsAndOverwrites`; the secrets are now read at most once a minute).',
 		'- *Kept on purpose*: the static data save after each new delivery (one `UPDATE` of the workflow row, the price of dedupe that survives restarts; its cost at the 20,000-key cap is the *20,000 keys saved* row) and, while those saves are behind, leaving the answer to n8n until the execution exists (as for its Webhook node) rather than answering first.',
 	);
