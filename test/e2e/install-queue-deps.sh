@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Makes sure the queue-mode e2e suite (test/e2e/queue) has what it needs besides n8n itself:
-# redis-server and PostgreSQL's server binaries (initdb, pg_ctl, postgres). Installs missing ones
-# with apt-get (Debian/Ubuntu, as root, or with passwordless sudo); does nothing when both are there.
+# redis-server and PostgreSQL's binaries (initdb and postgres; pg_isready, createdb and psql, which
+# Debian's postgresql pulls in with postgresql-client). Installs missing ones with apt-get
+# (Debian/Ubuntu, as root, or with passwordless sudo); does nothing when both are there.
 # Prints one line per tool found: `TRUEDY_QUEUE_DEP redis=<path>` and `TRUEDY_QUEUE_DEP pgbin=<dir>`.
 set -euo pipefail
 
 find_pg_bin() {
 	local dir
 	for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -V -r); do
-		if [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ] && [ -x "$dir/pg_ctl" ]; then
+		if [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ] && [ -x "$dir/pg_isready" ] &&
+			[ -x "$dir/createdb" ] && [ -x "$dir/psql" ]; then
 			echo "$dir"
 			return 0
 		fi
 	done
-	if command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1; then
+	if command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1 &&
+		command -v pg_isready >/dev/null 2>&1 && command -v createdb >/dev/null 2>&1 &&
+		command -v psql >/dev/null 2>&1; then
 		dirname "$(command -v initdb)"
 		return 0
 	fi

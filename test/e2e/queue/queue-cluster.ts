@@ -235,6 +235,7 @@ export class QueueCluster {
 	startupMs = 0;
 	private redis?: GroupProcess;
 	private postgres?: GroupProcess;
+	private pgbin = '';
 	private install?: N8nInstall;
 	private sharedEnv: NodeJS.ProcessEnv = {};
 	private readonly log: (line: string) => void;
@@ -402,6 +403,7 @@ export class QueueCluster {
 	}
 
 	private async startPostgres(pgbin: string): Promise<void> {
+		this.pgbin = pgbin;
 		const pgDir = path.join(this.baseDir, 'pg');
 		const data = path.join(pgDir, 'data');
 		fs.mkdirSync(pgDir);
@@ -491,6 +493,38 @@ export class QueueCluster {
 			timeoutMs,
 			() => role.process.tail(40),
 		);
+	}
+
+	/**
+	 * Runs one SQL statement with psql against the cluster's database; rows as arrays of columns
+	 * (psql's unaligned, tab-separated output). For diagnostics: what n8n stored, not what its API lists.
+	 */
+	sql(statement: string): string[][] {
+		const out = execFileSync(
+			path.join(this.pgbin, 'psql'),
+			['-h', '127.0.0.1', '-p', String(this.pgPort), '-U', 'n8n', '-d', 'n8n', '-AtX', '-F', '\t'],
+			{ input: statement, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 },
+		);
+		return out
+			.split('\n')
+			.filter((line) => line !== '')
+			.map((line) => line.split('\t'));
+	}
+
+	/** Every n8n process's log: main, the workers and the webhook process. */
+	processLogs(): Array<{ name: string; text: string }> {
+		const read = (file: string): string => {
+			try {
+				return fs.readFileSync(file, 'utf8');
+			} catch {
+				return '';
+			}
+		};
+		return [
+			{ name: 'main', text: read(this.main.logPath) },
+			...this.workers.map((worker) => ({ name: worker.name, text: worker.process.log() })),
+			{ name: 'webhook', text: this.webhook.process.log() },
+		];
 	}
 
 	/** Production webhook URL on main or on the webhook process. */
