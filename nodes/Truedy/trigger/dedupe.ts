@@ -36,7 +36,9 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
  *   concurrent requests in one process cannot lose each other's keys.
  * - What a request loads is merged into the store first: after a restart, the keys the previous
  *   process saved; with several n8n processes (queue mode webhook processes, multi-main), what the
- *   others saved. A snapshot this store wrote itself, or one already merged, is skipped.
+ *   others saved. A snapshot this store wrote itself, or one already merged, is skipped. A snapshot
+ *   names the claims of each store it merged (`m`), so a process that loads another's snapshot
+ *   lacking its own claims knows its save was overwritten and saves again, also on a repeat.
  * - Backpressure: the node answers as soon as a delivery is new, before n8n has created its
  *   execution. If n8n's database falls behind (on SQLite one write lock, which times out after
  *   60 s), executions of answered deliveries could fail to be created and be lost, and answering
@@ -54,8 +56,8 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
  * worker, which holds no claims, so its key waits for the next delivery's save; the database can
  * commit an earlier snapshot after a later one, leaving it one delivery behind until the next
  * save; and across processes the
- * last save wins until the other process saves again, so a process stopping in between loses the
- * keys only it held. (Likewise a node further down the workflow that changes static data makes n8n
+ * last save wins until the process it overwrote handles its next request and saves again, so a
+ * process stopping in between loses the keys only it held. (Likewise a node further down the workflow that changes static data makes n8n
  * save the copy the execution loaded at its start.) Two processes receiving the same delivery at
  * the same moment can both accept it.
  */
@@ -87,6 +89,9 @@ export const PERSISTED_PROPERTY = 'deliveryKeys';
 /** Where versions up to 0.1 kept `{ [key]: expiresAtMs }`; read once and removed. */
 export const LEGACY_PROPERTY = 'recentDeliveries';
 
+/** Other stores (n8n processes, and earlier runs of them) a snapshot keeps track of in `m`. */
+const MAX_WRITERS = 32;
+
 /** Characters per stored key: 8 bytes of SHA-256 in base64url. */
 export const STORED_KEY_LENGTH = 11;
 /**
@@ -107,6 +112,8 @@ export interface PersistedKeysJson {
 	n: number;
 	/** Deliveries that store had claimed (not merged) when this was written: how far saves have got. */
 	c: number;
+	/** Other stores whose snapshots were merged into this one: writer id → that snapshot's `c`. */
+	m?: Record<string, number>;
 	b: Array<[number, string]>;
 }
 
@@ -179,6 +186,13 @@ class KeyStore {
 	seenOwnSave = false;
 	/** Snapshots merged already: writer id → its `n`. */
 	private readonly merged = new Map<string, number>();
+	/** Writer id → the claims (`c`) of its last merged snapshot, saved along as `m`. */
+	private readonly mergedClaims = new Map<string, number>();
+	/**
+	 * Whether the snapshot last loaded was another store's that lacks claims of this one: this
+	 * store's save was overwritten (several n8n processes), so it has to save again.
+	 */
+	overwritten = false;
 
 	constructor(private readonly limits: DedupeLimits) {
 		const persisted = {};
@@ -245,19 +259,21 @@ class KeyStore {
 
 	/** Merges what a request loaded from the database. Returns the number of keys that were new. */
 	absorb(stored: unknown, now: number): number {
+		this.overwritten = false;
 		if (stored === this.persisted || !isObject(stored) || stored.v !== 1) return 0;
 		const writer = typeof stored.s === 'string' ? stored.s : '';
 		const count = typeof stored.n === 'number' ? stored.n : -1;
 		if (writer === this.id) {
 			this.seenOwnSave = true;
-			if (typeof stored.c === 'number' && stored.c > this.committed) {
-				this.committed = stored.c;
-				while (this.pendingSaves.length > 0 && this.pendingSaves[0][0] <= this.committed) {
-					this.pendingSaves.shift();
-				}
-			}
+			this.noteCommitted(stored.c);
 			return 0;
 		}
+		// Another process saved last: what it merged of this store was committed before.
+		const mine = isObject(stored.m) ? stored.m[this.id] : undefined;
+		if (typeof mine === 'number') this.seenOwnSave = true;
+		this.noteCommitted(mine);
+		this.overwritten = this.claimed > (typeof mine === 'number' ? mine : 0);
+		if (writer !== '' && typeof stored.c === 'number') this.rememberClaims(writer, stored.c);
 		if (writer !== '' && count >= 0 && (this.merged.get(writer) ?? -1) >= count) return 0;
 		let fresh = 0;
 		for (const entry of Array.isArray(stored.b) ? stored.b : []) {
@@ -292,8 +308,27 @@ class KeyStore {
 			s: this.id,
 			n: this.added,
 			c: this.claimed,
+			m: Object.fromEntries(this.mergedClaims),
 			b: this.buckets.map((bucket): [number, string] => [bucket.start / 1000, bucket.keys]),
 		};
+	}
+
+	/** Saves of this store that covered up to `claims` have committed. */
+	private noteCommitted(claims: unknown): void {
+		if (typeof claims !== 'number' || claims <= this.committed) return;
+		this.committed = claims;
+		while (this.pendingSaves.length > 0 && this.pendingSaves[0][0] <= this.committed) {
+			this.pendingSaves.shift();
+		}
+	}
+
+	/** Most recent writers last; a process restart makes a new writer, so old ones go first. */
+	private rememberClaims(writer: string, claims: number): void {
+		this.mergedClaims.delete(writer);
+		this.mergedClaims.set(writer, claims);
+		if (this.mergedClaims.size > MAX_WRITERS) {
+			this.mergedClaims.delete(this.mergedClaims.keys().next().value as string);
+		}
 	}
 
 	private isExpired(start: number, now: number): boolean {
@@ -367,8 +402,10 @@ export class DeliveryDeduper {
 		}
 		const stored = storedKey(key);
 		if (store.has(stored)) {
-			// A repeat is answered by the node, so n8n saves after it: let it carry deferred keys.
-			if (staticData && store.unqueued > 0) this.handToN8n(store, staticData, now);
+			// A repeat is answered by the node, so n8n saves after it: let it carry deferred keys,
+			// or this process's keys that another process's save has overwritten.
+			if (staticData && (store.unqueued > 0 || store.overwritten))
+				this.handToN8n(store, staticData, now);
 			return 'duplicate';
 		}
 		store.claim(stored, now);

@@ -249,6 +249,35 @@ describe('restarts and concurrency', () => {
 			expect(fresh.claim('wf:node', key, db.load(), T0)).toBe('duplicate');
 	});
 
+	test('a process whose save another process overwrote saves again on its next request, a repeat too, and then stops', () => {
+		const db = new FakeDb();
+		const webhookProcess = new DeliveryDeduper(DEDUPE_LIMITS);
+		const main = new DeliveryDeduper(DEDUPE_LIMITS);
+		/** One request as n8n handles it: load, claim, save if the node changed the static data. */
+		const request = (deduper: DeliveryDeduper, key: string, loaded = db.load()) => {
+			const before = loaded[PERSISTED_PROPERTY];
+			const result = deduper.claim('wf:node', key, loaded, T0);
+			const saved = loaded[PERSISTED_PROPERTY] !== before;
+			if (saved) db.save(loaded);
+			return { result, saved };
+		};
+		expect(request(main, 'k0').saved).toBe(true);
+		const mainsCopy = db.load(); // main's next request loads before the webhook process saves
+		expect(request(webhookProcess, 'x')).toEqual({ result: 'answer', saved: true });
+		expect(request(main, 'y', mainsCopy)).toEqual({ result: 'answer', saved: true });
+		expect(new DeliveryDeduper(DEDUPE_LIMITS).claim('wf:node', 'x', db.load(), T0)).toBe('answer'); // x overwritten
+
+		// The webhook process's next request is a repeat: main's snapshot lacks its claim, so it saves.
+		expect(request(webhookProcess, 'x')).toEqual({ result: 'duplicate', saved: true });
+		expect(request(main, 'x')).toEqual({ result: 'duplicate', saved: false });
+		// In step: further repeats at either process save nothing.
+		expect(request(webhookProcess, 'y').saved).toBe(false);
+		expect(request(main, 'k0').saved).toBe(false);
+		const fresh = new DeliveryDeduper(DEDUPE_LIMITS);
+		for (const key of ['k0', 'x', 'y'])
+			expect(fresh.claim('wf:node', key, db.load(), T0)).toBe('duplicate');
+	});
+
 	test('a scope evicted from memory reloads its keys from the static data', () => {
 		const d = new DeliveryDeduper(small);
 		const db = new FakeDb();
