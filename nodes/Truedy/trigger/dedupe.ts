@@ -55,11 +55,11 @@ import { batchIdOf, batchStatusOf, callIdOf, eventIdOf, voiceIdOf } from './deli
  * (or crashes) is lost if its save had not committed; in queue mode a deferred delivery runs on a
  * worker, which holds no claims, so its key waits for the next delivery's save; the database can
  * commit an earlier snapshot after a later one, leaving it one delivery behind until the next
- * save; and across processes the
- * last save wins until the process it overwrote handles its next request and saves again, so a
- * process stopping in between loses the keys only it held. (Likewise a node further down the workflow that changes static data makes n8n
- * save the copy the execution loaded at its start.) Two processes receiving the same delivery at
- * the same moment can both accept it.
+ * save; and across processes the last save wins until the process it overwrote handles its next
+ * request and saves again, so a process stopping in between loses the keys only it held.
+ * (Likewise a node further down the workflow that changes static data makes n8n save the copy the
+ * execution loaded at its start.) Two processes receiving the same delivery at the same moment
+ * can both accept it.
  */
 
 export const DEDUPE_LIMITS = {
