@@ -80,8 +80,9 @@ export class TruedyTrigger implements INodeType {
 		],
 		properties: [
 			{
+				// Plain text: n8n 2.x shows a notice's HTML tags as nothing.
 				displayName:
-					'Truedy has no API for registering webhooks, so connect it once by hand:<br>1. Publish (activate) this workflow. Open <b>Webhook URLs</b> above, choose <b>Production URL</b> and copy it.<br>2. In Truedy, go to <b>Settings → Webhooks → Add Endpoint</b>, paste the URL and tick the events you select below.<br>3. Copy the endpoint\'s <b>Signing Secret</b> into the Truedy Webhook credential.<br>To try it first, add the <b>Test URL</b> as a second endpoint and click "Execute step". Deliveries of events you did not select are answered and ignored.',
+					'Truedy has no API for registering webhooks, so connect it once by hand: publish this workflow, copy the Production URL from Webhook URLs above, add it in Truedy under Settings → Webhooks → Add Endpoint with the events you select below, and put the endpoint\'s Signing Secret in the Truedy Webhook credential. To try it first, add the Test URL as a second endpoint and click "Execute step". Deliveries of events you did not select are answered and ignored.',
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
