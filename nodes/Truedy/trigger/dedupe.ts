@@ -164,7 +164,7 @@ interface Bucket {
  */
 export type PersistedKeys = object & { toJSON(): PersistedKeysJson };
 
-/** The keys of one trigger in this process. */
+/** The keys of one trigger in this n8n instance. */
 class KeyStore {
 	readonly id = randomBytes(6).toString('base64url');
 	readonly persisted: PersistedKeys;
@@ -188,11 +188,6 @@ class KeyStore {
 	private readonly merged = new Map<string, number>();
 	/** Writer id → the claims (`c`) of its last merged snapshot, saved along as `m`. */
 	private readonly mergedClaims = new Map<string, number>();
-	/**
-	 * Whether the snapshot last loaded was another store's that lacks claims of this one: this
-	 * store's save was overwritten (several n8n processes), so it has to save again.
-	 */
-	overwritten = false;
 
 	constructor(private readonly limits: DedupeLimits) {
 		const persisted = {};
@@ -257,25 +252,27 @@ class KeyStore {
 		}
 	}
 
-	/** Merges what a request loaded from the database. Returns the number of keys that were new. */
-	absorb(stored: unknown, now: number): number {
-		this.overwritten = false;
-		if (stored === this.persisted || !isObject(stored) || stored.v !== 1) return 0;
+	/**
+	 * Merges what a request loaded from the database. Returns true when it is another store's
+	 * snapshot lacking claims of this one: another process's save overwrote this store's.
+	 */
+	absorb(stored: unknown, now: number): boolean {
+		if (stored === this.persisted || !isObject(stored) || stored.v !== 1) return false;
 		const writer = typeof stored.s === 'string' ? stored.s : '';
 		const count = typeof stored.n === 'number' ? stored.n : -1;
 		if (writer === this.id) {
 			this.seenOwnSave = true;
 			this.noteCommitted(stored.c);
-			return 0;
+			return false;
 		}
 		// Another process saved last: what it merged of this store was committed before.
-		const mine = isObject(stored.m) ? stored.m[this.id] : undefined;
-		if (typeof mine === 'number') this.seenOwnSave = true;
+		const merged = isObject(stored.m) ? stored.m[this.id] : undefined;
+		const mine = typeof merged === 'number' ? merged : 0;
+		if (mine > 0) this.seenOwnSave = true;
 		this.noteCommitted(mine);
-		this.overwritten = this.claimed > (typeof mine === 'number' ? mine : 0);
+		const overwritten = this.claimed > mine;
 		if (writer !== '' && typeof stored.c === 'number') this.rememberClaims(writer, stored.c);
-		if (writer !== '' && count >= 0 && (this.merged.get(writer) ?? -1) >= count) return 0;
-		let fresh = 0;
+		if (writer !== '' && count >= 0 && (this.merged.get(writer) ?? -1) >= count) return overwritten;
 		for (const entry of Array.isArray(stored.b) ? stored.b : []) {
 			if (!Array.isArray(entry) || typeof entry[0] !== 'number' || typeof entry[1] !== 'string')
 				continue;
@@ -283,23 +280,20 @@ class KeyStore {
 			if (this.isExpired(start, now)) continue;
 			const keys = entry[1];
 			for (let at = 0; at + STORED_KEY_LENGTH <= keys.length; at += STORED_KEY_LENGTH) {
-				if (this.add(keys.slice(at, at + STORED_KEY_LENGTH), start)) fresh++;
+				this.add(keys.slice(at, at + STORED_KEY_LENGTH), start);
 			}
 		}
 		if (writer !== '') this.merged.set(writer, count);
-		return fresh;
+		return overwritten;
 	}
 
 	/** Merges the `{ [key]: expiresAtMs }` of earlier versions. */
-	absorbLegacy(stored: unknown, now: number): number {
-		if (!isObject(stored)) return 0;
-		let fresh = 0;
+	absorbLegacy(stored: unknown, now: number): void {
+		if (!isObject(stored)) return;
 		for (const [key, expiresAt] of Object.entries(stored)) {
 			if (typeof expiresAt !== 'number' || expiresAt <= now) continue;
-			const seenAt = Math.max(0, expiresAt - this.limits.ttlMs);
-			if (this.add(storedKey(key), seenAt)) fresh++;
+			this.add(storedKey(key), Math.max(0, expiresAt - this.limits.ttlMs));
 		}
-		return fresh;
 	}
 
 	snapshot(): PersistedKeysJson {
@@ -394,8 +388,9 @@ export class DeliveryDeduper {
 	claim(scope: string, key: string, staticData?: IDataObject, now = Date.now()): ClaimResult {
 		const store = this.store(scope);
 		store.expire(now);
+		let overwritten = false;
 		if (staticData) {
-			store.absorb(staticData[PERSISTED_PROPERTY], now);
+			overwritten = store.absorb(staticData[PERSISTED_PROPERTY], now);
 			if (staticData[LEGACY_PROPERTY] !== undefined) {
 				store.absorbLegacy(staticData[LEGACY_PROPERTY], now);
 			}
@@ -404,8 +399,7 @@ export class DeliveryDeduper {
 		if (store.has(stored)) {
 			// A repeat is answered by the node, so n8n saves after it: let it carry deferred keys,
 			// or this process's keys that another process's save has overwritten.
-			if (staticData && (store.unqueued > 0 || store.overwritten))
-				this.handToN8n(store, staticData, now);
+			if (staticData && (store.unqueued > 0 || overwritten)) this.handToN8n(store, staticData, now);
 			return 'duplicate';
 		}
 		store.claim(stored, now);
