@@ -230,16 +230,14 @@ async function settle(
 		await sleep(500);
 	}
 	if (!lenient && !done()) {
-		const counts: Record<string, number> = {};
-		for (const { status } of fresh) counts[status] = (counts[status] ?? 0) + 1;
 		throw new Error(
-			`workflow ${workflowId}: wanted ${count} finished executions within ${timeoutMs} ms, have ${JSON.stringify(counts)}`,
+			`workflow ${workflowId}: wanted ${count} finished executions within ${timeoutMs} ms, have ${JSON.stringify(statusCounts(fresh))}`,
 		);
 	}
 	return fetchExecutions(workflowId, new Set(fresh.map((execution) => execution.id)), includeData);
 }
 
-function statusCounts(executions: ExecutionSummary[]): Record<string, number> {
+function statusCounts(executions: Array<{ status: string }>): Record<string, number> {
 	const counts: Record<string, number> = {};
 	for (const execution of executions)
 		counts[execution.status] = (counts[execution.status] ?? 0) + 1;
@@ -280,37 +278,30 @@ const processOf = (url: string): string =>
  * runs) is resent after 1 s, freshly signed, as Truedy resends a 5xx. Any other answer is final.
  */
 async function deliverOnce(url: string, rawBody: string, eventId: string): Promise<string> {
-	const record = (attempt: Attempt): void => {
-		const list = attempts.get(eventId) ?? [];
-		list.push(attempt);
-		attempts.set(eventId, list);
-	};
+	const list = attempts.get(eventId) ?? [];
+	attempts.set(eventId, list);
 	for (;;) {
 		const sentAt = new Date();
+		let status: string;
+		let body = '';
 		try {
 			const result = await deliverWebhook(url, rawBody, {
 				secret: SIGNING_SECRET,
 				timeoutMs: 30_000,
 			});
-			record({
-				process: processOf(url),
-				sentAt: sentAt.toISOString(),
-				ms: Date.now() - sentAt.getTime(),
-				status: String(result.status),
-				...(result.body ? { body: result.body.slice(0, 300) } : {}),
-			});
-			if (result.status !== 503 || !result.body.includes('Database is not ready'))
-				return String(result.status);
+			status = String(result.status);
+			body = result.body;
 		} catch (error) {
-			const status = `error: ${(error as Error).message}`;
-			record({
-				process: processOf(url),
-				sentAt: sentAt.toISOString(),
-				ms: Date.now() - sentAt.getTime(),
-				status,
-			});
-			return status;
+			status = `error: ${(error as Error).message}`;
 		}
+		list.push({
+			process: processOf(url),
+			sentAt: sentAt.toISOString(),
+			ms: Date.now() - sentAt.getTime(),
+			status,
+			...(body ? { body: body.slice(0, 300) } : {}),
+		});
+		if (status !== '503' || !body.includes('Database is not ready')) return status;
 		notReadyResent++;
 		await sleep(1_000);
 	}
